@@ -1,0 +1,37 @@
+"""The only exception types that leave the public API."""
+
+from __future__ import annotations
+
+
+class MatcalcError(Exception):
+    """Base class: every failure a user can cause is one of these."""
+
+
+class ParseError(MatcalcError):
+    """Text that does not follow the grammar; carries the position and a caret snippet."""
+
+    def __init__(self, message: str, text: str = "", line: int = 0, column: int = 0) -> None:
+        self.line, self.column, self.text = line, column, text
+        self.reason = message
+        if line:
+            message = f"{message} at line {line}, column {column}\n{caret_snippet(text, line, column)}"
+        super().__init__(message)
+
+
+class ShapeError(MatcalcError):
+    """Operands whose dimensions cannot agree; the message names operands and shapes."""
+
+
+class UnsupportedError(MatcalcError):
+    """A name, function or operation matcalc does not know or cannot differentiate."""
+
+
+class EvaluationError(MatcalcError):
+    """Missing or wrongly shaped arrays, or a value where the expression is undefined."""
+
+
+def caret_snippet(text: str, line: int, column: int) -> str:
+    """The offending line with a caret under `column` (both 1-based)."""
+    lines = text.splitlines() or [""]
+    src = lines[min(max(line, 1), len(lines)) - 1]
+    return f"  {src}\n  {' ' * (max(column, 1) - 1)}^"
