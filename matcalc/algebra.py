@@ -1,0 +1,249 @@
+"""Canonicalizing constructors: the algebra every rule builds its results with.
+
+Each one applies only local, always-true identities (flatten, fold constants, drop 𝟙 and I,
+collect like terms, (AB)ᵀ = BᵀAᵀ), so derivative terms are born compact and equal terms
+meet as equal trees.  The parser's typing step uses the plain node constructors instead,
+so an input prints back as it was written.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+from .expr import (
+    ONE, Add, Apply, Const, DiagMat, Dim, Expr, Hadamard, HPow, Identity, Inverse, MatMul,
+    Ones, Sum, Transpose, Var, Zero,
+)
+
+ZERO = Const(Fraction(0))
+UNIT = Const(Fraction(1))
+
+
+def const(value: int | Fraction) -> Const:
+    return Const(Fraction(value))
+
+
+def is_zero(e: Expr) -> bool:
+    return isinstance(e, Zero) or (isinstance(e, Const) and e.value == 0)
+
+
+def zero_like(e: Expr) -> Expr:
+    return ZERO if e.is_scalar else Zero((e.rows, e.cols))
+
+
+def split_coefficient(e: Expr) -> tuple[Fraction, tuple[Expr, ...]]:
+    """e = c · (product of the returned factors); the factors carry no numeric constant."""
+    if isinstance(e, Const):
+        return e.value, ()
+    if isinstance(e, MatMul) and isinstance(e.factors[0], Const):
+        return e.factors[0].value, e.factors[1:]
+    if isinstance(e, MatMul):
+        return Fraction(1), e.factors
+    return Fraction(1), (e,)
+
+
+def _product_shape(factors: list[Expr]) -> tuple[Dim, Dim]:
+    chain = [f for f in factors if not f.is_scalar]
+    return (chain[0].rows, chain[-1].cols) if chain else (ONE, ONE)
+
+
+def mul(*factors: Expr) -> Expr:
+    """Product with numbers folded into one leading coefficient, scalars moved before the
+    matrix chain (they commute), identities dropped, and 0 absorbing."""
+    coefficient = Fraction(1)
+    scalars: list[Expr] = []
+    chain: list[Expr] = []
+    flat: list[Expr] = []
+    for f in factors:
+        flat.extend(f.factors if isinstance(f, MatMul) else (f,))
+    for f in flat:
+        if isinstance(f, Const):
+            coefficient *= f.value
+        elif f.is_scalar:
+            scalars.append(f)
+        else:
+            chain.append(f)
+    rows, cols = _product_shape(flat)
+    if coefficient == 0 or any(isinstance(f, Zero) for f in flat):
+        return ZERO if (rows, cols) == (ONE, ONE) else Zero((rows, cols))
+    if len(chain) > 1:
+        chain = [f for f in chain if not isinstance(f, Identity)] or chain[:1]
+    body = _merge_scalar_powers(scalars) + chain
+    if not body:
+        return Const(coefficient)
+    if coefficient != 1:
+        body.insert(0, Const(coefficient))
+    return body[0] if len(body) == 1 else MatMul(tuple(body))
+
+
+def _merge_scalar_powers(scalars: list[Expr]) -> list[Expr]:
+    """s·s⁻¹ = 1 and s·s = s²: scalar factors with equal bases add their exponents."""
+    bases: dict[Expr, Fraction] = {}
+    for f in scalars:
+        base, p = (f.arg, f.p) if isinstance(f, HPow) and f.p.denominator == 1 else (f, Fraction(1))
+        bases[base] = bases.get(base, Fraction(0)) + p
+    return [hpow(b, p) for b, p in bases.items() if p != 0]
+
+
+def neg(e: Expr) -> Expr:
+    return mul(const(-1), e)
+
+
+def _collect(terms: list[Expr]) -> dict[tuple[Expr, ...], Fraction]:
+    collected: dict[tuple[Expr, ...], Fraction] = {}
+    for t in terms:
+        if is_zero(t):
+            continue
+        c, rest = split_coefficient(t)
+        collected[rest] = collected.get(rest, Fraction(0)) + c
+    return collected
+
+
+def _term_order(t: Expr) -> tuple[bool, int]:
+    # Positive terms before negative ones, fewer transposes first: `Xw − y`, `A + Aᵀ`.
+    c, rest = split_coefficient(t)
+    return c < 0, sum(isinstance(f, Transpose) for f in rest)
+
+
+def add(*terms: Expr) -> Expr:
+    """Sum with like terms collected (c₁·T + c₂·T = (c₁ + c₂)·T) and zeros dropped.  A
+    repeated sum stays whole — r + r is 2r, not 2Xw − 2y — other nested sums are flattened."""
+    if not terms:
+        raise ValueError("add() needs at least one term")
+    flat: list[Expr] = []
+    for rest, c in _collect(list(terms)).items():
+        if c == 1 and len(rest) == 1 and isinstance(rest[0], Add):
+            flat.extend(rest[0].terms)
+        elif c != 0:
+            flat.append(mul(Const(c), *rest))
+    kept = [mul(Const(c), *rest) for rest, c in _collect(flat).items() if c != 0]
+    if not kept:
+        return zero_like(terms[0])
+    kept.sort(key=_term_order)
+    return kept[0] if len(kept) == 1 else Add(tuple(kept))
+
+
+def sub(a: Expr, b: Expr) -> Expr:
+    return add(a, neg(b))
+
+
+def _is_symmetric(e: Expr) -> bool:
+    return isinstance(e, (Identity, DiagMat)) or e.is_scalar
+
+
+def transpose(e: Expr) -> Expr:
+    """(AB)ᵀ = BᵀAᵀ, (Aᵀ)ᵀ = A, and transposes of scalars, I, diag(v), 𝟙 and 0 resolved."""
+    if _is_symmetric(e):
+        return e
+    if isinstance(e, Transpose):
+        return e.arg
+    if isinstance(e, Ones):
+        return Ones((e.cols, e.rows))
+    if isinstance(e, Zero):
+        return Zero((e.cols, e.rows))
+    if isinstance(e, MatMul):
+        return mul(*(transpose(f) for f in reversed(e.factors)))
+    if isinstance(e, Add):
+        # Push the transpose inside only when that removes more transposes than it adds.
+        flips = sum(1 if isinstance(t, Transpose) or _is_symmetric(t) else -1 for t in e.terms)
+        if flips > 0:
+            return add(*(transpose(t) for t in e.terms))
+    if isinstance(e, Inverse) and isinstance(e.arg, Transpose):
+        return Inverse(e.arg.arg)
+    return Transpose(e)
+
+
+def inverse(e: Expr) -> Expr:
+    """(Aᵀ)⁻¹ is written A⁻ᵀ: the transpose goes outside."""
+    if isinstance(e, Transpose):
+        return transpose(Inverse(e.arg))
+    if isinstance(e, Identity):
+        return e
+    return Inverse(e)
+
+
+def _hadamard_rank(e: Expr) -> int:
+    # Products first, so that printing `Xw ⊙ y` needs no parentheses (products are
+    # left-associative at one level); then plain variables; then everything else.
+    return 0 if isinstance(e, MatMul) else 1 if isinstance(e, Var) else 2
+
+
+def hadamard(*factors: Expr) -> Expr:
+    """Elementwise product with 𝟙 dropped, scalar coefficients pulled out
+    ((c A) ⊙ B = c (A ⊙ B)), equal bases merged into powers (A ⊙ A.^p = A.^(p+1))."""
+    flat: list[Expr] = []
+    for f in factors:
+        flat.extend(f.factors if isinstance(f, Hadamard) else (f,))
+    if all(f.is_scalar for f in flat):
+        return mul(*flat)
+    shape = next(f for f in flat if not f.is_scalar)
+    scalars: list[Expr] = []
+    bases: dict[Expr, Fraction] = {}
+    for f in flat:
+        if is_zero(f):
+            return zero_like(shape)
+        if f.is_scalar:
+            scalars.append(f)
+            continue
+        coefficient, rest = split_coefficient(f)
+        if coefficient != 1:
+            scalars.append(Const(coefficient))
+            f = mul(*rest)
+        if isinstance(f, MatMul) and isinstance(f.factors[-1], Ones) and all(
+                x.is_scalar for x in f.factors[:-1]):
+            scalars.extend(f.factors[:-1])  # s·𝟙 ⊙ A = s·A
+            continue
+        if isinstance(f, Ones):
+            continue
+        base, p = (f.arg, f.p) if isinstance(f, HPow) else (f, Fraction(1))
+        bases[base] = bases.get(base, Fraction(0)) + p
+    kept = [hpow(b, p) for b, p in bases.items()]
+    kept = [k for k in kept if not isinstance(k, Ones)]
+    kept.sort(key=_hadamard_rank)
+    if not kept:
+        body: Expr = Ones((shape.rows, shape.cols))
+    elif len(kept) == 1:
+        body = kept[0]
+    else:
+        body = Hadamard(tuple(kept))
+    return mul(*scalars, body) if scalars else body
+
+
+def hpow(e: Expr, p: Fraction | int) -> Expr:
+    """Elementwise power; (A.^q).^p = A.^(pq) only for integer q, where it always holds."""
+    p = Fraction(p)
+    if p == 1:
+        return e
+    if p == 0:
+        return UNIT if e.is_scalar else Ones((e.rows, e.cols))
+    if isinstance(e, Const) and (p.denominator == 1) and (e.value != 0 or p > 0):
+        return Const(e.value ** int(p))
+    if isinstance(e, HPow) and e.p.denominator == 1:
+        return hpow(e.arg, e.p * p)
+    if isinstance(e, Ones):
+        return e
+    return HPow(e, p)
+
+
+def apply(fn: str, e: Expr) -> Expr:
+    return Apply(fn, e)
+
+
+def broadcast(scalar: Expr, like: Expr) -> Expr:
+    """A scalar spread over the shape of `like` (s·𝟙)."""
+    return scalar if like.is_scalar else mul(scalar, Ones((like.rows, like.cols)))
+
+
+def inner(a: Expr, b: Expr) -> Expr:
+    """⟨A, B⟩ = Σᵢⱼ AᵢⱼBᵢⱼ: aᵀb for vectors, a bᵀ for row vectors, sum(A ⊙ B) for matrices."""
+    if a.is_scalar:
+        return mul(a, b)
+    if a.cols is ONE:
+        return mul(transpose(a), b)
+    if a.rows is ONE:
+        return mul(a, transpose(b))
+    return Sum(hadamard(a, b))
+
+
+def identity(n: Dim) -> Expr:
+    return UNIT if n is ONE else Identity(n)

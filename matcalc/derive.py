@@ -1,0 +1,49 @@
+"""Gradients by the matrix differential, in reverse mode.
+
+For scalar f, df = ⟨G, dX⟩ identifies ∂f/∂X = G (the shape of X).  Walking the expression
+from the output down, each node F with adjoint Ḡ = ∂f/∂F hands each child C the adjoint
+pullback(dF|dC, Ḡ): the node's differential with only dC kept (product and chain rules,
+operands in order), reordered and transposed until it reads ⟨·, dC⟩.  Equal subtrees are
+one node, so (Xw − y)ᵀ(Xw − y) sends its two contributions to the same Xw − y and they
+collect to 2(Xw − y) before travelling further — the textbook form falls out.
+"""
+
+from __future__ import annotations
+
+from .algebra import UNIT, add, is_zero, zero_like
+from .expr import Differential, Expr, Var
+from .rules.adjoints import pullback
+from .rules.differentials import differential
+
+
+def _depends_on(f: Expr, x: Var) -> set[Expr]:
+    """The subtrees of f that contain x (x included)."""
+    dependent: set[Expr] = set()
+    for node in f.walk():
+        if node == x or any(c in dependent for c in node.children):
+            dependent.add(node)
+    return dependent
+
+
+def gradient(f: Expr, x: Var) -> Expr:
+    """∂f/∂x for scalar f, shaped like x."""
+    assert f.is_scalar, "gradient() needs a scalar function"
+    dependent = _depends_on(f, x)
+    if f not in dependent:
+        return zero_like(x)
+    order = [n for n in f.walk() if n in dependent]  # children before parents
+    contributions: dict[Expr, list[Expr]] = {f: [UNIT]}
+    for node in reversed(order):
+        if node == x:
+            break
+        pending = contributions.pop(node, None)
+        if pending is None:  # every path to here had a zero derivative (e.g. through sign)
+            continue
+        g = add(*pending)
+        children = node.children
+        for child in dict.fromkeys(c for c in children if c in dependent):
+            delta = Differential(child)
+            dF = differential(node, tuple(delta if c == child else None for c in children))
+            if dF is not None and not is_zero(dF):
+                contributions.setdefault(child, []).append(pullback(dF, g, delta))
+    return add(*contributions[x]) if x in contributions else zero_like(x)

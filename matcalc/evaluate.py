@@ -1,0 +1,159 @@
+"""Reference NumPy semantics of expression nodes.
+
+Values are 2-D internally ((rows, cols), an absent axis of size 1) so every product is a
+matrix product; arrays come in and go out in the user's layout (vectors 1-D, scalars float).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Mapping
+
+import numpy as np
+
+from .errors import EvaluationError
+from .expr import (
+    ONE, Add, Apply, Const, Det, DiagMat, DiagVec, Differential, Dim, Expr, Hadamard, HPow,
+    Identity, Inverse, LogDet, LogSumExp, MatMul, MatPow, Norm1, Norm2, Ones, Softmax, Sum,
+    Trace, Transpose, Var, Zero, external_shape, free_vars,
+)
+from .functions import ELEMENTWISE
+
+
+def bind_dimensions(variables: Mapping[str, Var], arrays: Mapping[str, Any],
+                    required: bool = True) -> tuple[dict[str, np.ndarray], dict[Dim, int]]:
+    """Check each variable's array against its shape; return 2-D arrays and dimension sizes."""
+    sizes: dict[Dim, int] = {}
+    values: dict[str, np.ndarray] = {}
+    for name, var in variables.items():
+        if name not in arrays:
+            if not required:
+                continue
+            expected = external_shape(var.rows, var.cols)
+            raise EvaluationError(f"missing array for {name} (shape {_show_shape(expected)})")
+        try:
+            value = np.asarray(arrays[name], dtype=np.float64)
+        except (TypeError, ValueError):
+            raise EvaluationError(f"the value given for {name} is not a real numeric array") from None
+        expected = external_shape(var.rows, var.cols)
+        if value.ndim != len(expected):
+            raise EvaluationError(
+                f"{name} must be {_kind(len(expected))} of shape {_show_shape(expected)}, "
+                f"got an array of shape {value.shape}")
+        for dim, size in zip(expected, value.shape):
+            known = dim if isinstance(dim, int) else sizes.get(dim)
+            if known is not None and known != size:
+                raise EvaluationError(
+                    f"{name} has shape {value.shape}, expected {_show_shape(expected)} with "
+                    f"{dim} = {known}" + ("" if isinstance(dim, int) else " (from an earlier array)"))
+            if not isinstance(dim, int):
+                sizes[dim] = size
+        values[name] = value.reshape(_size(var.rows, sizes), _size(var.cols, sizes))
+    return values, sizes
+
+
+def _kind(ndim: int) -> str:
+    return ("a scalar", "a vector", "a matrix")[ndim]
+
+
+def _show_shape(shape: tuple) -> str:
+    return "()" if not shape else "(" + ", ".join(map(str, shape)) + ("," if len(shape) == 1 else "") + ")"
+
+
+def _size(d: Dim, sizes: Mapping[Dim, int]) -> int:
+    if d is ONE:
+        return 1
+    if isinstance(d, int):
+        return d
+    if d not in sizes:
+        raise EvaluationError(f"cannot tell the size of dimension {d}: no array fixes it")
+    return sizes[d]
+
+
+def _matmul(node: MatMul, v: list[np.ndarray]) -> np.ndarray:
+    scale = 1.0
+    product = None
+    for f, value in zip(node.factors, v):
+        if f.is_scalar:
+            scale = scale * value[0, 0]
+        else:
+            product = value if product is None else product @ value
+    return np.array([[scale]]) if product is None else scale * product
+
+
+def _inverse(a: np.ndarray) -> np.ndarray:
+    try:
+        return np.linalg.inv(a)
+    except np.linalg.LinAlgError:
+        raise EvaluationError("cannot invert a singular matrix") from None
+
+
+def _logdet(a: np.ndarray) -> np.ndarray:
+    sign, value = np.linalg.slogdet(a)
+    if sign <= 0:
+        raise EvaluationError("log det is undefined: the determinant is not positive")
+    return np.array([[value]])
+
+
+def _softmax(a: np.ndarray) -> np.ndarray:
+    e = np.exp(a - a.max(axis=0, keepdims=True))
+    return e / e.sum(axis=0, keepdims=True)
+
+
+def _logsumexp(a: np.ndarray) -> np.ndarray:
+    top = a.max()
+    return np.array([[top + np.log(np.exp(a - top).sum())]])
+
+
+def _scalar(x: float) -> np.ndarray:
+    return np.array([[x]])
+
+
+RULES: dict[type, Callable[[Expr, list[np.ndarray]], np.ndarray]] = {
+    MatMul: _matmul,
+    Add: lambda n, v: sum(v[1:], v[0]),
+    Hadamard: lambda n, v: np.prod(np.stack(v), axis=0),
+    Transpose: lambda n, v: v[0].T,
+    Inverse: lambda n, v: _inverse(v[0]),
+    MatPow: lambda n, v: np.linalg.matrix_power(v[0], n.k),
+    HPow: lambda n, v: np.power(v[0], float(n.p)),
+    Apply: lambda n, v: ELEMENTWISE[n.fn].numpy(v[0]),
+    Trace: lambda n, v: _scalar(np.trace(v[0])),
+    Det: lambda n, v: _scalar(np.linalg.det(v[0])),
+    LogDet: lambda n, v: _logdet(v[0]),
+    Sum: lambda n, v: _scalar(v[0].sum()),
+    Norm1: lambda n, v: _scalar(np.abs(v[0]).sum()),
+    Norm2: lambda n, v: _scalar(np.sqrt((v[0] ** 2).sum())),
+    DiagMat: lambda n, v: np.diag(v[0][:, 0]),
+    DiagVec: lambda n, v: np.diag(v[0])[:, None].copy(),
+    Softmax: lambda n, v: _softmax(v[0]),
+    LogSumExp: lambda n, v: _logsumexp(v[0]),
+}
+
+
+def evaluate(expr: Expr, arrays: Mapping[str, Any]) -> np.ndarray | float:
+    """The value of `expr` for the given arrays (extra arrays are ignored)."""
+    values, sizes = bind_dimensions(free_vars(expr), arrays)
+    result = evaluate_internal(expr, values, sizes)
+    shape = tuple(_size(d, sizes) for d in external_shape(expr.rows, expr.cols))
+    return float(result[0, 0]) if not shape else result.reshape(shape)
+
+
+def evaluate_internal(expr: Expr, values: Mapping[str, np.ndarray], sizes: Mapping[Dim, int]) -> np.ndarray:
+    """2-D value of every node, each distinct subtree computed once."""
+    memo: dict[Expr, np.ndarray] = {}
+    with np.errstate(all="ignore"):
+        for node in expr.walk():
+            if isinstance(node, Var):
+                memo[node] = values[node.name]
+            elif isinstance(node, Const):
+                memo[node] = _scalar(float(node.value))
+            elif isinstance(node, Identity):
+                memo[node] = np.eye(_size(node.n, sizes))
+            elif isinstance(node, (Ones, Zero)):
+                fill = np.ones if isinstance(node, Ones) else np.zeros
+                memo[node] = fill((_size(node.rows, sizes), _size(node.cols, sizes)))
+            elif isinstance(node, Differential):
+                raise EvaluationError("a differential dX has no value")
+            else:
+                memo[node] = RULES[type(node)](node, [memo[c] for c in node.children])
+    return memo[expr]

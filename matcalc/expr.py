@@ -1,0 +1,393 @@
+"""Immutable expression nodes.
+
+Every value is a (rows, cols) array.  An absent axis is the dimension `ONE`, so a vector
+is (n, ONE), a row vector (ONE, n) and a scalar (ONE, ONE); a declared dimension 1 stays
+the integer 1 and keeps its axis.  This makes products uniform (xᵀAy is (ONE,n)(n,m)(m,ONE))
+while evaluation can still return 1-D arrays for vectors.
+
+Nodes are frozen, slotted dataclasses with tuple children; equal trees compare and hash
+equal (the hash is computed once, at construction), so a tree can be used as a DAG by
+keying dictionaries on its nodes.  Constructors only check shapes: rewriting lives in
+`algebra.py` and `simplify.py`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields
+from fractions import Fraction
+from typing import ClassVar, Iterator, Union
+
+
+class _One:
+    """The dimension of an absent axis (the 1 of a column vector n×1)."""
+
+    _instance: ClassVar["_One | None"] = None
+    __slots__ = ()
+
+    def __new__(cls) -> "_One":
+        if cls._instance is None:
+            cls._instance = super().__new__(cls)
+        return cls._instance
+
+    def __repr__(self) -> str:
+        return "ONE"
+
+    def __reduce__(self) -> str:
+        return "ONE"
+
+
+ONE = _One()
+Dim = Union[str, int, _One]
+
+
+def shape_text(rows: Dim, cols: Dim) -> str:
+    """`m×n` for a matrix, `n` for a vector, `1×n` for a row vector, `scalar`."""
+    if rows is ONE and cols is ONE:
+        return "scalar"
+    if cols is ONE:
+        return str(rows)
+    if rows is ONE:
+        return f"1×{cols}"
+    return f"{rows}×{cols}"
+
+
+def external_shape(rows: Dim, cols: Dim) -> tuple[str | int, ...]:
+    """The user-facing shape: absent axes dropped (vectors and row vectors are 1-D)."""
+    return tuple(d for d in (rows, cols) if d is not ONE)  # type: ignore[misc]
+
+
+class InternalShapeError(AssertionError):
+    """A rule built an ill-shaped node: a bug in matcalc, never a user error."""
+
+
+def _need(condition: bool, node: str, *operands: "Expr") -> None:
+    if not condition:
+        shapes = ", ".join(shape_text(o.rows, o.cols) for o in operands)
+        raise InternalShapeError(f"{node} of operands with shapes {shapes}")
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Expr:
+    rows: Dim = field(init=False, repr=False)
+    cols: Dim = field(init=False, repr=False)
+    _hash: int = field(init=False, repr=False)
+
+    # -- structure ---------------------------------------------------------------
+    def _values(self) -> tuple:
+        return tuple(getattr(self, f.name) for f in fields(self) if f.init)
+
+    def _finish(self, rows: Dim, cols: Dim) -> None:
+        object.__setattr__(self, "rows", rows)
+        object.__setattr__(self, "cols", cols)
+        object.__setattr__(self, "_hash", hash((type(self).__name__,) + self._values()))
+
+    def __hash__(self) -> int:
+        return self._hash
+
+    def __eq__(self, other: object) -> bool:
+        return self is other or (
+            type(self) is type(other)
+            and self._hash == other._hash  # type: ignore[attr-defined]
+            and self._values() == other._values()  # type: ignore[attr-defined]
+        )
+
+    @property
+    def children(self) -> tuple["Expr", ...]:
+        out: list[Expr] = []
+        for value in self._values():
+            if isinstance(value, Expr):
+                out.append(value)
+            elif isinstance(value, tuple) and value and isinstance(value[0], Expr):
+                out.extend(value)
+        return tuple(out)
+
+    def with_children(self, children: tuple["Expr", ...]) -> "Expr":
+        """The same operation applied to new children (in `children` order)."""
+        it = iter(children)
+        args = []
+        for value in self._values():
+            if isinstance(value, Expr):
+                args.append(next(it))
+            elif isinstance(value, tuple) and value and isinstance(value[0], Expr):
+                args.append(tuple(next(it) for _ in value))
+            else:
+                args.append(value)
+        return type(self)(*args)
+
+    # -- shape ----------------------------------------------------------------
+    @property
+    def is_scalar(self) -> bool:
+        return self.rows is ONE and self.cols is ONE
+
+    @property
+    def is_square(self) -> bool:
+        return self.rows == self.cols and self.rows is not ONE
+
+    @property
+    def shape(self) -> tuple[str | int, ...]:
+        return external_shape(self.rows, self.cols)
+
+    def walk(self) -> Iterator["Expr"]:
+        """Every distinct subtree once, children before parents (iterative: deep trees are fine)."""
+        seen: set[Expr] = set()
+        stack: list[tuple[Expr, bool]] = [(self, False)]
+        while stack:
+            node, expanded = stack.pop()
+            if expanded:
+                yield node
+                continue
+            if node in seen:
+                continue
+            seen.add(node)
+            stack.append((node, True))
+            stack.extend((c, False) for c in reversed(node.children) if c not in seen)
+
+
+# -- leaves --------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True, eq=False)
+class Var(Expr):
+    name: str
+    dims: tuple[Dim, Dim]
+
+    def __post_init__(self) -> None:
+        self._finish(*self.dims)
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Const(Expr):
+    """An exact scalar number."""
+
+    value: Fraction
+
+    def __post_init__(self) -> None:
+        self._finish(ONE, ONE)
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Identity(Expr):
+    n: Dim
+
+    def __post_init__(self) -> None:
+        self._finish(self.n, self.n)
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Ones(Expr):
+    """𝟙: all entries one; s·𝟙 is how a scalar is broadcast to a shape."""
+
+    dims: tuple[Dim, Dim]
+
+    def __post_init__(self) -> None:
+        self._finish(*self.dims)
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Zero(Expr):
+    dims: tuple[Dim, Dim]
+
+    def __post_init__(self) -> None:
+        self._finish(*self.dims)
+
+
+# -- products and sums ------------------------------------------------------------
+@dataclass(frozen=True, slots=True, eq=False)
+class MatMul(Expr):
+    """A product; scalar factors scale, the others chain as matrix products."""
+
+    factors: tuple[Expr, ...]
+
+    def __post_init__(self) -> None:
+        chain = [f for f in self.factors if not f.is_scalar]
+        _need(len(self.factors) >= 2, "product of fewer than two factors", *self.factors)
+        for a, b in zip(chain, chain[1:]):
+            _need(a.cols == b.rows, "product", a, b)
+        self._finish(chain[0].rows if chain else ONE, chain[-1].cols if chain else ONE)
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Add(Expr):
+    terms: tuple[Expr, ...]
+
+    def __post_init__(self) -> None:
+        first = self.terms[0]
+        for t in self.terms:
+            _need((t.rows, t.cols) == (first.rows, first.cols), "sum", first, t)
+        self._finish(first.rows, first.cols)
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Hadamard(Expr):
+    """Elementwise product of equally shaped operands."""
+
+    factors: tuple[Expr, ...]
+
+    def __post_init__(self) -> None:
+        first = self.factors[0]
+        for f in self.factors:
+            _need((f.rows, f.cols) == (first.rows, first.cols), "elementwise product", first, f)
+        self._finish(first.rows, first.cols)
+
+
+# -- unary structure ------------------------------------------------------------------
+@dataclass(frozen=True, slots=True, eq=False)
+class Transpose(Expr):
+    arg: Expr
+
+    def __post_init__(self) -> None:
+        self._finish(self.arg.cols, self.arg.rows)
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Inverse(Expr):
+    arg: Expr
+
+    def __post_init__(self) -> None:
+        _need(self.arg.is_square or self.arg.is_scalar, "inverse", self.arg)
+        self._finish(self.arg.rows, self.arg.cols)
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class MatPow(Expr):
+    """Integer power k ≥ 2 of a square matrix."""
+
+    arg: Expr
+    k: int
+
+    def __post_init__(self) -> None:
+        _need(self.arg.is_square and self.k >= 2, "matrix power", self.arg)
+        self._finish(self.arg.rows, self.arg.cols)
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class HPow(Expr):
+    """Elementwise power a.^p (for a scalar, the ordinary power)."""
+
+    arg: Expr
+    p: Fraction
+
+    def __post_init__(self) -> None:
+        self._finish(self.arg.rows, self.arg.cols)
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Apply(Expr):
+    """An elementwise function from `functions.ELEMENTWISE`."""
+
+    fn: str
+    arg: Expr
+
+    def __post_init__(self) -> None:
+        self._finish(self.arg.rows, self.arg.cols)
+
+
+# -- reductions and structural functions ------------------------------------------------
+@dataclass(frozen=True, slots=True, eq=False)
+class Trace(Expr):
+    arg: Expr
+
+    def __post_init__(self) -> None:
+        _need(self.arg.is_square or self.arg.is_scalar, "trace", self.arg)
+        self._finish(ONE, ONE)
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Det(Expr):
+    arg: Expr
+
+    def __post_init__(self) -> None:
+        _need(self.arg.is_square or self.arg.is_scalar, "determinant", self.arg)
+        self._finish(ONE, ONE)
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class LogDet(Expr):
+    arg: Expr
+
+    def __post_init__(self) -> None:
+        _need(self.arg.is_square or self.arg.is_scalar, "log-determinant", self.arg)
+        self._finish(ONE, ONE)
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Sum(Expr):
+    """Sum of all entries."""
+
+    arg: Expr
+
+    def __post_init__(self) -> None:
+        self._finish(ONE, ONE)
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Norm1(Expr):
+    """Sum of absolute values of all entries."""
+
+    arg: Expr
+
+    def __post_init__(self) -> None:
+        self._finish(ONE, ONE)
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Norm2(Expr):
+    """Euclidean norm of a vector, Frobenius norm of a matrix."""
+
+    arg: Expr
+
+    def __post_init__(self) -> None:
+        self._finish(ONE, ONE)
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class DiagMat(Expr):
+    """diag(v): the square matrix with v on its diagonal."""
+
+    arg: Expr
+
+    def __post_init__(self) -> None:
+        _need(self.arg.cols is ONE and self.arg.rows is not ONE, "diag of a vector", self.arg)
+        self._finish(self.arg.rows, self.arg.rows)
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class DiagVec(Expr):
+    """diag(X): the diagonal of a square matrix, as a vector."""
+
+    arg: Expr
+
+    def __post_init__(self) -> None:
+        _need(self.arg.is_square, "diag of a square matrix", self.arg)
+        self._finish(self.arg.rows, ONE)
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Softmax(Expr):
+    arg: Expr
+
+    def __post_init__(self) -> None:
+        _need(self.arg.cols is ONE, "softmax of a vector", self.arg)
+        self._finish(self.arg.rows, ONE)
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class LogSumExp(Expr):
+    arg: Expr
+
+    def __post_init__(self) -> None:
+        _need(self.arg.cols is ONE, "logsumexp of a vector", self.arg)
+        self._finish(ONE, ONE)
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Differential(Expr):
+    """dA: the placeholder a linear differential is written in (reverse mode transposes it away)."""
+
+    arg: Expr
+
+    def __post_init__(self) -> None:
+        self._finish(self.arg.rows, self.arg.cols)
+
+
+def free_vars(expr: Expr) -> dict[str, Var]:
+    """The variables of `expr` by name, in order of first appearance."""
+    return {n.name: n for n in expr.walk() if isinstance(n, Var)}

@@ -1,0 +1,309 @@
+"""Text and LaTeX printers sharing one precedence table.
+
+The text form is re-parseable: it follows the grammar's precedence (postfix > products,
+left-associative at one level > unary minus > sums), so a product that is not the first
+operand of another product is parenthesized — `Xw ⊙ y` but `y ⊙ (Xw)`.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+from .expr import (
+    ONE, Add, Apply, Const, Det, DiagMat, DiagVec, Differential, Expr, Hadamard, HPow,
+    Identity, Inverse, LogDet, LogSumExp, MatMul, MatPow, Norm1, Norm2, Ones, Softmax, Sum,
+    Trace, Transpose, Var, Zero,
+)
+from .functions import ELEMENTWISE
+
+# Precedence, low to high.
+SUM, NEG, PRODUCT, POSTFIX, ATOM = range(5)
+
+SUBSCRIPTS = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
+SUPERSCRIPTS = {2: "²", 3: "³"}
+GREEK_LATEX = {
+    "α": "alpha", "β": "beta", "γ": "gamma", "δ": "delta", "ε": "epsilon", "ζ": "zeta",
+    "η": "eta", "θ": "theta", "ι": "iota", "κ": "kappa", "λ": "lambda", "μ": "mu", "ν": "nu",
+    "ξ": "xi", "π": "pi", "ρ": "rho", "τ": "tau", "υ": "upsilon", "φ": "phi", "χ": "chi",
+    "ψ": "psi", "ω": "omega", "Γ": "Gamma", "Δ": "Delta", "Θ": "Theta", "Λ": "Lambda",
+    "Ξ": "Xi", "Π": "Pi", "Σ": "Sigma", "Υ": "Upsilon", "Φ": "Phi", "Ψ": "Psi", "Ω": "Omega",
+}
+REDUCTION_NAMES = {Trace: ("tr", r"\operatorname{tr}"), Det: ("det", r"\det"),
+                   LogDet: ("logdet", r"\log\det"), Sum: ("sum", r"\operatorname{sum}"),
+                   Norm1: ("norm1", r"\operatorname{norm}_1"),
+                   DiagMat: ("diag", r"\operatorname{diag}"), DiagVec: ("diag", r"\operatorname{diag}"),
+                   Softmax: ("softmax", r"\operatorname{softmax}"),
+                   LogSumExp: ("logsumexp", r"\operatorname{logsumexp}")}
+
+
+def _split_name(name: str) -> tuple[str, str]:
+    """'W12' → ('W', '12'); 'W_ab' → ('W', 'ab'); 'beta' → ('beta', '')."""
+    if "_" in name:
+        base, _, sub = name.partition("_")
+        return base, sub
+    base = name.rstrip("0123456789")
+    return base, name[len(base):]
+
+
+def _is_broadcast(term: Expr) -> bool:
+    return isinstance(term, Ones) or (
+        isinstance(term, MatMul) and isinstance(term.factors[-1], Ones)
+        and all(f.is_scalar for f in term.factors[:-1]))
+
+
+def _without_ones(term: Expr) -> Expr:
+    """s·𝟙 → s (inside a sum a scalar broadcasts by itself)."""
+    if isinstance(term, Ones):
+        return Const(Fraction(1))
+    rest = term.factors[:-1]  # type: ignore[attr-defined]
+    return rest[0] if len(rest) == 1 else MatMul(rest)
+
+
+class Printer:
+    """The shared structure; subclasses give the notation."""
+
+    def __call__(self, e: Expr) -> str:
+        return self.render(e)[0]
+
+    def render(self, e: Expr) -> tuple[str, int]:
+        method = getattr(self, "_" + type(e).__name__)
+        return method(e)
+
+    def wrap(self, e: Expr, level: int) -> str:
+        """`e` rendered, parenthesized if it binds looser than `level`."""
+        text, own = self.render(e)
+        return text if own >= level else self.paren(text)
+
+    # -- sums and products ------------------------------------------------------
+    def _Add(self, e: Add) -> tuple[str, int]:
+        out = ""
+        for i, term in enumerate(e.terms):
+            if not e.is_scalar and _is_broadcast(term):
+                term = _without_ones(term)
+            negative = isinstance(term, Const) and term.value < 0 or (
+                isinstance(term, MatMul) and isinstance(term.factors[0], Const) and term.factors[0].value < 0)
+            if negative:
+                term = _negate(term)
+            text = self.wrap(term, NEG if i == 0 and not negative else PRODUCT)
+            if i == 0:
+                out = (self.minus + text) if negative else text
+            else:
+                out += (self.sub_sep if negative else self.add_sep) + text
+        return out, SUM
+
+    def _MatMul(self, e: MatMul) -> tuple[str, int]:
+        coefficient = Fraction(1)
+        numerator: list[Expr] = []
+        denominator: list[Expr] = []
+        for f in e.factors:
+            if isinstance(f, Const):
+                coefficient *= f.value
+            elif f.is_scalar and isinstance(f, HPow) and f.p < 0:
+                denominator.append(f.arg if f.p == -1 else HPow(f.arg, -f.p))
+            else:
+                numerator.append(f)
+        if coefficient < 0:
+            return self.minus + self.wrap(_negate(e), PRODUCT), NEG
+        pieces = [self.render(f) for f in numerator]
+        return self.product(coefficient, numerator, pieces, denominator), PRODUCT
+
+    def _Hadamard(self, e: Hadamard) -> tuple[str, int]:
+        numerators = [f for f in e.factors if not (isinstance(f, HPow) and f.p == -1)]
+        denominators = [f.arg for f in e.factors if isinstance(f, HPow) and f.p == -1]
+        out = self.hadamard_join([self.wrap(f, PRODUCT if i == 0 else POSTFIX)
+                                  for i, f in enumerate(numerators)]) if numerators else "1"
+        for d in denominators:
+            out += self.hdiv_sep + self.wrap(d, POSTFIX)
+        return out, PRODUCT
+
+    # -- postfix --------------------------------------------------------------------
+    def _Transpose(self, e: Transpose) -> tuple[str, int]:
+        if isinstance(e.arg, Inverse):
+            return self.wrap(e.arg.arg, ATOM) + self.inverse_transpose, POSTFIX
+        return self.wrap(e.arg, ATOM) + self.transpose_mark, POSTFIX
+
+    def _Inverse(self, e: Inverse) -> tuple[str, int]:
+        return self.wrap(e.arg, ATOM) + self.inverse_mark, POSTFIX
+
+    def _MatPow(self, e: MatPow) -> tuple[str, int]:
+        return self.wrap(e.arg, ATOM) + self.power(Fraction(e.k)), POSTFIX
+
+    def _HPow(self, e: HPow) -> tuple[str, int]:
+        if e.arg.is_scalar and e.p.denominator == 1 and e.p > 0:
+            return self.wrap(e.arg, ATOM) + self.power(e.p), POSTFIX
+        if e.p == -1:
+            return self.reciprocal(self.wrap(e.arg, POSTFIX)), PRODUCT
+        return self.wrap(e.arg, ATOM) + self.hpower(e.p), POSTFIX
+
+
+def _negate(term: Expr) -> Expr:
+    if isinstance(term, Const):
+        return Const(-term.value)
+    assert isinstance(term, MatMul)
+    c = -term.factors[0].value  # type: ignore[attr-defined]
+    rest = term.factors[1:]
+    if c == 1:
+        return rest[0] if len(rest) == 1 else MatMul(rest)
+    return MatMul((Const(c), *rest))
+
+
+def _is_tight(e: Expr) -> bool:
+    """Can be juxtaposed without a space: a one-letter name (maybe subscripted) or a
+    bracketed form, possibly with postfix marks."""
+    while isinstance(e, (Transpose, Inverse, MatPow)) or (isinstance(e, HPow) and e.p > 0):
+        e = e.arg  # type: ignore[attr-defined]
+    if isinstance(e, Var):
+        base, _ = _split_name(e.name)
+        return len(base) == 1 and "_" not in e.name
+    return isinstance(e, (Identity, Ones, Norm2, Add)) or (isinstance(e, Apply) and e.fn == "sigmoid")
+
+
+class TextPrinter(Printer):
+    minus, add_sep, sub_sep, hdiv_sep = "−", " + ", " − ", " ./ "
+    transpose_mark, inverse_mark, inverse_transpose = "ᵀ", "⁻¹", "⁻ᵀ"
+
+    def paren(self, text: str) -> str:
+        return f"({text})"
+
+    def hadamard_join(self, parts: list[str]) -> str:
+        return " ⊙ ".join(parts)
+
+    def power(self, p: Fraction) -> str:
+        return SUPERSCRIPTS.get(int(p), f"^{p}") if p.denominator == 1 else f"^({p})"
+
+    def hpower(self, p: Fraction) -> str:
+        return f".^{p}" if p.denominator == 1 and p > 0 else f".^({p})"
+
+    def reciprocal(self, text: str) -> str:
+        return f"1 ./ {text}"
+
+    def product(self, c: Fraction, numerator: list[Expr], pieces: list[tuple[str, int]],
+                denominator: list[Expr]) -> str:
+        out = "" if c.numerator == 1 and numerator else str(c.numerator)
+        previous: Expr | None = None
+        for i, (f, (text, level)) in enumerate(zip(numerator, pieces)):
+            first = i == 0 and not out
+            if level < PRODUCT or (level == PRODUCT and not first) or isinstance(f, Hadamard):
+                text = self.paren(text)
+                tight = True
+            else:
+                tight = _is_tight(f) or text.startswith("(")
+            if out and not (tight and (previous is None or _is_tight(previous) or out.endswith(")"))):
+                out += " "
+            out += text
+            previous = f
+        below = ([str(c.denominator)] if c.denominator != 1 else []) + [
+            self.wrap(d, POSTFIX) for d in denominator]
+        if below:
+            if not out:
+                out = "1"
+            out += "/" + (below[0] if len(below) == 1 else "(" + "".join(below) + ")")
+        return out
+
+    def _Var(self, e: Var) -> tuple[str, int]:
+        base, sub = _split_name(e.name)
+        if "_" in e.name:
+            return e.name, ATOM
+        return base + sub.translate(SUBSCRIPTS), ATOM
+
+    def _Const(self, e: Const) -> tuple[str, int]:
+        if e.value < 0:
+            return "−" + self._Const(Const(-e.value))[0], NEG
+        return (str(e.value), ATOM) if e.value.denominator == 1 else (str(e.value), PRODUCT)
+
+    def _Identity(self, e: Identity) -> tuple[str, int]:
+        return "I", ATOM
+
+    def _Ones(self, e: Ones) -> tuple[str, int]:
+        return "𝟙", ATOM
+
+    def _Zero(self, e: Zero) -> tuple[str, int]:
+        return "0", ATOM
+
+    def _Differential(self, e: Differential) -> tuple[str, int]:
+        return "d" + self.wrap(e.arg, ATOM), ATOM
+
+    def _Apply(self, e: Apply) -> tuple[str, int]:
+        return f"{ELEMENTWISE[e.fn].text}({self(e.arg)})", ATOM
+
+    def _Norm2(self, e: Norm2) -> tuple[str, int]:
+        return f"‖{self(e.arg)}‖", ATOM
+
+    def _reduction(self, e: Expr) -> tuple[str, int]:
+        return f"{REDUCTION_NAMES[type(e)][0]}({self(e.arg)})", ATOM  # type: ignore[attr-defined]
+
+    _Trace = _Det = _LogDet = _Sum = _Norm1 = _DiagMat = _DiagVec = _Softmax = _LogSumExp = _reduction
+
+
+class LatexPrinter(Printer):
+    minus, add_sep, sub_sep, hdiv_sep = "-", " + ", " - ", r" \oslash "
+    transpose_mark, inverse_mark, inverse_transpose = r"^{\top}", "^{-1}", r"^{-\top}"
+
+    def paren(self, text: str) -> str:
+        return rf"\left({text}\right)"
+
+    def hadamard_join(self, parts: list[str]) -> str:
+        return r" \odot ".join(parts)
+
+    def power(self, p: Fraction) -> str:
+        return f"^{{{p}}}"
+
+    def hpower(self, p: Fraction) -> str:
+        return f"^{{\\circ {p}}}"
+
+    def reciprocal(self, text: str) -> str:
+        return rf"1 \oslash {text}"
+
+    def product(self, c: Fraction, numerator: list[Expr], pieces: list[tuple[str, int]],
+                denominator: list[Expr]) -> str:
+        parts = [self.paren(text) if level < PRODUCT or isinstance(f, Hadamard) else text
+                 for f, (text, level) in zip(numerator, pieces)]
+        lead = "" if c.numerator == 1 and parts else str(c.numerator)
+        below = ([str(c.denominator)] if c.denominator != 1 else []) + [
+            self.wrap(d, POSTFIX) for d in denominator]
+        if not below:
+            return f"{lead} {' '.join(parts)}".strip()
+        if len(pieces) == 1 and not lead:
+            top = pieces[0][0]  # a fraction bar groups its numerator: no parentheses
+        else:
+            top = f"{lead} {' '.join(parts)}".strip()
+        return rf"\frac{{{top}}}{{{' '.join(below)}}}"
+
+    def _Var(self, e: Var) -> tuple[str, int]:
+        base, sub = _split_name(e.name)
+        base = "\\" + GREEK_LATEX[base] if base in GREEK_LATEX else (
+            base if len(base) == 1 else rf"\mathit{{{base}}}")
+        return (f"{base}_{{{sub}}}" if sub else base), ATOM
+
+    def _Const(self, e: Const) -> tuple[str, int]:
+        v = e.value
+        if v < 0:
+            return "-" + self._Const(Const(-v))[0], NEG
+        return (str(v), ATOM) if v.denominator == 1 else (rf"\frac{{{v.numerator}}}{{{v.denominator}}}", ATOM)
+
+    def _Identity(self, e: Identity) -> tuple[str, int]:
+        return "I", ATOM
+
+    def _Ones(self, e: Ones) -> tuple[str, int]:
+        return r"\mathbf{1}", ATOM
+
+    def _Zero(self, e: Zero) -> tuple[str, int]:
+        return "0", ATOM
+
+    def _Differential(self, e: Differential) -> tuple[str, int]:
+        return r"\mathrm{d}" + self.wrap(e.arg, ATOM), ATOM
+
+    def _Apply(self, e: Apply) -> tuple[str, int]:
+        return rf"{ELEMENTWISE[e.fn].latex}\left({self(e.arg)}\right)", ATOM
+
+    def _Norm2(self, e: Norm2) -> tuple[str, int]:
+        return rf"\left\| {self(e.arg)} \right\|", ATOM
+
+    def _reduction(self, e: Expr) -> tuple[str, int]:
+        return rf"{REDUCTION_NAMES[type(e)][1]}\left({self(e.arg)}\right)", ATOM  # type: ignore[attr-defined]
+
+    _Trace = _Det = _LogDet = _Sum = _Norm1 = _DiagMat = _DiagVec = _Softmax = _LogSumExp = _reduction
+
+
+to_text = TextPrinter()
+to_latex = LatexPrinter()

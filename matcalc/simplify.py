@@ -1,0 +1,134 @@
+"""Simplification to textbook form: small named rules, run bottom-up to a fixpoint.
+
+The algebra constructors already flatten, fold, collect like terms and push transposes
+into products; the rules here are the identities that need a look at several terms:
+factoring a shared factor out of a sum, and recognising σ in exp(u)/(1 + exp(u)).
+Each rule returns None to decline.  Rules are directed (they shrink the tree), so the
+fixpoint terminates; a cap guards it anyway.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from typing import Callable, Optional
+
+from .algebra import add, hadamard, hpow, inverse, mul, split_coefficient, transpose
+from .expr import Add, Apply, Const, Expr, Hadamard, HPow, Inverse, MatMul, Ones, Transpose
+
+Rule = Callable[[Expr], Optional[Expr]]
+
+
+def _chain(term: Expr) -> tuple[Fraction, list[Expr], list[Expr]]:
+    """term = c · scalars · chain (chain: the non-scalar factors, in order)."""
+    c, factors = split_coefficient(term)
+    scalars = [f for f in factors if f.is_scalar]
+    chain = [f for f in factors if not f.is_scalar]
+    return c, scalars, chain
+
+
+def factor_common_right(e: Expr) -> Optional[Expr]:
+    """A·x + B·x = (A + B)·x, for terms sharing their last matrix factor."""
+    return _factor(e, side=-1)
+
+
+def factor_common_left(e: Expr) -> Optional[Expr]:
+    """X·a + X·b = X·(a + b), for terms sharing their first matrix factor."""
+    return _factor(e, side=0)
+
+
+def _factor(e: Expr, side: int) -> Optional[Expr]:
+    if not isinstance(e, Add):
+        return None
+    groups: dict[Expr, list[int]] = {}
+    parsed = [_chain(t) for t in e.terms]
+    for i, (_, _, chain) in enumerate(parsed):
+        if len(chain) >= 2:
+            groups.setdefault(chain[side], []).append(i)
+    for shared, members in groups.items():
+        if len(members) < 2:
+            continue
+        rests = []
+        for i in members:
+            c, scalars, chain = parsed[i]
+            rest = chain[:-1] if side == -1 else chain[1:]
+            rests.append(mul(Const(c), *scalars, *rest))
+        combined = add(*rests)
+        factored = mul(combined, shared) if side == -1 else mul(shared, combined)
+        others = [t for i, t in enumerate(e.terms) if i not in members]
+        return add(factored, *others) if others else factored
+    return None
+
+
+def _is_one_plus_exp(e: Expr) -> Optional[Expr]:
+    """1 + exp(u) (with 1 possibly broadcast as 𝟙) → u."""
+    if isinstance(e, Add) and len(e.terms) == 2:
+        one, other = e.terms
+        if (isinstance(one, Ones) or one == Const(Fraction(1))) and isinstance(other, Apply) and other.fn == "exp":
+            return other.arg
+    return None
+
+
+def sigmoid_from_exp(e: Expr) -> Optional[Expr]:
+    """exp(u) ⊙ (1 + exp(u)).^−1 = σ(u), and (1 + exp(u)).^−1 = σ(−u)."""
+    factors = e.factors if isinstance(e, (Hadamard, MatMul)) else (e,)
+    for f in factors:
+        if isinstance(f, HPow) and f.p == -1:
+            u = _is_one_plus_exp(f.arg)
+            if u is None:
+                continue
+            rest = list(factors)
+            rest.remove(f)
+            if Apply("exp", u) in rest:
+                rest.remove(Apply("exp", u))
+                replacement = Apply("sigmoid", u)
+            else:
+                replacement = Apply("sigmoid", mul(Const(Fraction(-1)), u))
+            combine = hadamard if isinstance(e, Hadamard) else mul
+            return combine(*rest, replacement) if rest else replacement
+    return None
+
+
+RULES: dict[type, tuple[Rule, ...]] = {
+    Add: (factor_common_right, factor_common_left),
+    Hadamard: (sigmoid_from_exp,),
+    MatMul: (sigmoid_from_exp,),
+}
+
+CANONICAL: dict[type, Callable[..., Expr]] = {
+    MatMul: lambda e, ch: mul(*ch),
+    Add: lambda e, ch: add(*ch),
+    Hadamard: lambda e, ch: hadamard(*ch),
+    Transpose: lambda e, ch: transpose(ch[0]),
+    Inverse: lambda e, ch: inverse(ch[0]),
+    HPow: lambda e, ch: hpow(ch[0], e.p),
+}
+
+MAX_REWRITES = 50
+
+
+def simplify(expr: Expr) -> Expr:
+    """Children first, each distinct subtree once; at each node the first rule that
+    applies rewrites it, until none does."""
+    memo: dict[Expr, Expr] = {}
+    for node in expr.walk():
+        children = tuple(memo[c] for c in node.children)
+        canonical = CANONICAL.get(type(node))
+        if canonical:
+            rebuilt = canonical(node, children)
+        else:
+            rebuilt = node if children == node.children else node.with_children(children)
+        memo[node] = _rewrite(rebuilt, memo)
+    return memo[expr]
+
+
+def _rewrite(node: Expr, memo: dict[Expr, Expr]) -> Expr:
+    for _ in range(MAX_REWRITES):
+        for rule in RULES.get(type(node), ()):
+            result = rule(node)
+            if result is not None and result != node:
+                # The new node's own children may be fresh: simplify them too.
+                node = simplify(result) if result not in memo else memo[result]
+                break
+        else:
+            return node
+    return node
