@@ -12,7 +12,7 @@ from fractions import Fraction
 
 from .expr import (
     ONE, Add, Apply, Const, DiagMat, Dim, Expr, Hadamard, HPow, Identity, Inverse, MatMul,
-    Ones, Sum, Transpose, Var, Zero,
+    MatPow, Ones, Sum, Transpose, Var, Zero,
 )
 
 ZERO = Const(Fraction(0))
@@ -68,12 +68,30 @@ def mul(*factors: Expr) -> Expr:
         return ZERO if (rows, cols) == (ONE, ONE) else Zero((rows, cols))
     if len(chain) > 1:
         chain = [f for f in chain if not isinstance(f, Identity)] or chain[:1]
+        chain = _merge_powers(chain)
     body = _merge_scalar_powers(scalars) + chain
     if not body:
         return Const(coefficient)
     if coefficient != 1:
         body.insert(0, Const(coefficient))
     return body[0] if len(body) == 1 else MatMul(tuple(body))
+
+
+def _power_parts(f: Expr) -> tuple[Expr, int]:
+    return (f.arg, f.k) if isinstance(f, MatPow) else (f, 1)
+
+
+def _merge_powers(chain: list[Expr]) -> list[Expr]:
+    """A·A = A², Aᵏ·A = Aᵏ⁺¹: adjacent factors with equal bases (square matrices)."""
+    out: list[Expr] = []
+    for f in chain:
+        if out:
+            (b1, k1), (b2, k2) = _power_parts(out[-1]), _power_parts(f)
+            if b1 == b2:
+                out[-1] = MatPow(b1, k1 + k2)
+                continue
+        out.append(f)
+    return out
 
 
 def _merge_scalar_powers(scalars: list[Expr]) -> list[Expr]:
@@ -150,6 +168,8 @@ def transpose(e: Expr) -> Expr:
             return add(*(transpose(t) for t in e.terms))
     if isinstance(e, Inverse) and isinstance(e.arg, Transpose):
         return Inverse(e.arg.arg)
+    if isinstance(e, MatPow):
+        return MatPow(transpose(e.arg), e.k)
     return Transpose(e)
 
 

@@ -71,6 +71,8 @@ class Expr:
     rows: Dim = field(init=False, repr=False)
     cols: Dim = field(init=False, repr=False)
     _hash: int = field(init=False, repr=False)
+    # Whether a differential dA occurs inside: derived at construction, like the shape.
+    has_differential: bool = field(init=False, repr=False)
 
     # -- structure ---------------------------------------------------------------
     def _values(self) -> tuple:
@@ -80,6 +82,8 @@ class Expr:
         object.__setattr__(self, "rows", rows)
         object.__setattr__(self, "cols", cols)
         object.__setattr__(self, "_hash", hash((type(self).__name__,) + self._values()))
+        object.__setattr__(self, "has_differential", type(self).__name__ == "Differential"
+                           or any(c.has_differential for c in self.children))
 
     def __hash__(self) -> int:
         return self._hash

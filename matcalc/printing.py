@@ -147,6 +147,22 @@ def _negate(term: Expr) -> Expr:
     return MatMul((Const(c), *rest))
 
 
+def _wordlike(ch: str) -> bool:
+    return (ch.isascii() and (ch.isalnum() or ch == "_")) or "α" <= ch <= "ω" or "Α" <= ch <= "Ω" \
+        or ch in "₀₁₂₃₄₅₆₇₈₉"
+
+
+def _joins(last: str, text: str) -> bool:
+    """Juxtaposing `text` after a character `last` needs a space to stay two tokens
+    (or, before a named function, to stay readable)."""
+    return _named(text) or (_wordlike(last) and _wordlike(text[0]))
+
+
+def _named(text: str) -> bool:
+    """Starts with a multi-letter word: a function name or a long variable name."""
+    return len(text) > 1 and text[:2].isascii() and text[:2].isalpha()
+
+
 def _is_tight(e: Expr) -> bool:
     """Can be juxtaposed without a space: a one-letter name (maybe subscripted) or a
     bracketed form, possibly with postfix marks."""
@@ -182,13 +198,12 @@ class TextPrinter(Printer):
         out = "" if c.numerator == 1 and numerator else str(c.numerator)
         previous: Expr | None = None
         for i, (f, (text, level)) in enumerate(zip(numerator, pieces)):
-            first = i == 0 and not out
-            if level < PRODUCT or (level == PRODUCT and not first) or isinstance(f, Hadamard):
+            if level < PRODUCT or (level == PRODUCT and (i > 0 or out)) or isinstance(f, Hadamard):
                 text = self.paren(text)
-                tight = True
-            else:
-                tight = _is_tight(f) or text.startswith("(")
-            if out and not (tight and (previous is None or _is_tight(previous) or out.endswith(")"))):
+            # A space only where two letters would otherwise fuse into one token
+            # (a long name, a function name): `Xw`, `2Xᵀ(Xw − y)`, but `W₂ tanh(W₁x)`.
+            if out and _joins(out[-1], text) and not (
+                    _is_tight(f) and (previous is None or _is_tight(previous)) and not _named(text)):
                 out += " "
             out += text
             previous = f

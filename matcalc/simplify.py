@@ -13,7 +13,9 @@ from fractions import Fraction
 from typing import Callable, Optional
 
 from .algebra import add, hadamard, hpow, inverse, mul, split_coefficient, transpose
-from .expr import Add, Apply, Const, Expr, Hadamard, HPow, Inverse, MatMul, Ones, Transpose
+from .expr import (
+    ONE, Add, Apply, Const, DiagVec, Expr, Hadamard, HPow, Inverse, MatMul, Ones, Sum, Transpose,
+)
 
 Rule = Callable[[Expr], Optional[Expr]]
 
@@ -88,10 +90,37 @@ def sigmoid_from_exp(e: Expr) -> Optional[Expr]:
     return None
 
 
+def factor_common_coefficient(e: Expr) -> Optional[Expr]:
+    """c·a + c·b = c·(a + b) when every term carries the same |c| ≠ 1."""
+    if not isinstance(e, Add):
+        return None
+    magnitudes = {abs(split_coefficient(t)[0]) for t in e.terms}
+    if len(magnitudes) != 1:
+        return None
+    (c,) = magnitudes
+    if c == 1:
+        return None
+    inner = Add(tuple(mul(Const(1 / c), t) for t in e.terms))
+    return mul(Const(c), inner)
+
+
+def inner_product_cancel(e: Expr) -> Optional[Expr]:
+    """uᵀ(v ⊙ u.^−1) = sum(v): an inner product whose Hadamard partner divides by u."""
+    if not isinstance(e, MatMul):
+        return None
+    factors = list(e.factors)
+    for i in range(len(factors) - 1):
+        u, h = factors[i], factors[i + 1]
+        if isinstance(u, Transpose) and u.arg.cols is ONE and isinstance(h, Hadamard) and any(
+                isinstance(f, HPow) and f.arg == u.arg and f.p < 0 for f in h.factors):
+            return mul(*factors[:i], Sum(hadamard(u.arg, *h.factors)), *factors[i + 2:])
+    return None
+
+
 RULES: dict[type, tuple[Rule, ...]] = {
-    Add: (factor_common_right, factor_common_left),
+    Add: (factor_common_right, factor_common_left, factor_common_coefficient),
     Hadamard: (sigmoid_from_exp,),
-    MatMul: (sigmoid_from_exp,),
+    MatMul: (sigmoid_from_exp, inner_product_cancel),
 }
 
 CANONICAL: dict[type, Callable[..., Expr]] = {
@@ -101,6 +130,8 @@ CANONICAL: dict[type, Callable[..., Expr]] = {
     Transpose: lambda e, ch: transpose(ch[0]),
     Inverse: lambda e, ch: inverse(ch[0]),
     HPow: lambda e, ch: hpow(ch[0], e.p),
+    # diag(Aᵀ) = diag(A)
+    DiagVec: lambda e, ch: DiagVec(ch[0].arg if isinstance(ch[0], Transpose) else ch[0]),
 }
 
 MAX_REWRITES = 50
