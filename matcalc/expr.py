@@ -13,6 +13,7 @@ keying dictionaries on its nodes.  Constructors only check shapes: rewriting liv
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field, fields
 from fractions import Fraction
 from typing import ClassVar, Iterator, Union
@@ -56,6 +57,12 @@ def external_shape(rows: Dim, cols: Dim) -> tuple[str | int, ...]:
     return tuple(d for d in (rows, cols) if d is not ONE)  # type: ignore[misc]
 
 
+@functools.cache
+def _field_names(cls: type) -> tuple[str, ...]:
+    """The constructor fields of a node class (its operands and parameters)."""
+    return tuple(f.name for f in fields(cls) if f.init)
+
+
 class InternalShapeError(AssertionError):
     """A rule built an ill-shaped node: a bug in matcalc, never a user error."""
 
@@ -71,19 +78,30 @@ class Expr:
     rows: Dim = field(init=False, repr=False)
     cols: Dim = field(init=False, repr=False)
     _hash: int = field(init=False, repr=False)
-    # Whether a differential dA occurs inside: derived at construction, like the shape.
+    # Derived at construction, like the shape: the child nodes, and whether a
+    # differential dA occurs inside.
+    children: tuple["Expr", ...] = field(init=False, repr=False)
     has_differential: bool = field(init=False, repr=False)
 
     # -- structure ---------------------------------------------------------------
     def _values(self) -> tuple:
-        return tuple(getattr(self, f.name) for f in fields(self) if f.init)
+        return tuple(getattr(self, name) for name in _field_names(type(self)))
 
     def _finish(self, rows: Dim, cols: Dim) -> None:
-        object.__setattr__(self, "rows", rows)
-        object.__setattr__(self, "cols", cols)
-        object.__setattr__(self, "_hash", hash((type(self).__name__,) + self._values()))
-        object.__setattr__(self, "has_differential", type(self).__name__ == "Differential"
-                           or any(c.has_differential for c in self.children))
+        values = self._values()
+        children: list[Expr] = []
+        for value in values:
+            if isinstance(value, Expr):
+                children.append(value)
+            elif isinstance(value, tuple) and value and isinstance(value[0], Expr):
+                children.extend(value)
+        setattr_ = object.__setattr__
+        setattr_(self, "rows", rows)
+        setattr_(self, "cols", cols)
+        setattr_(self, "children", tuple(children))
+        setattr_(self, "_hash", hash((type(self).__name__,) + values))
+        setattr_(self, "has_differential", type(self).__name__ == "Differential"
+                 or any(c.has_differential for c in children))
 
     def __hash__(self) -> int:
         return self._hash
@@ -94,16 +112,6 @@ class Expr:
             and self._hash == other._hash  # type: ignore[attr-defined]
             and self._values() == other._values()  # type: ignore[attr-defined]
         )
-
-    @property
-    def children(self) -> tuple["Expr", ...]:
-        out: list[Expr] = []
-        for value in self._values():
-            if isinstance(value, Expr):
-                out.append(value)
-            elif isinstance(value, tuple) and value and isinstance(value[0], Expr):
-                out.extend(value)
-        return tuple(out)
 
     def with_children(self, children: tuple["Expr", ...]) -> "Expr":
         """The same operation applied to new children (in `children` order)."""
