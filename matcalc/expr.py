@@ -403,3 +403,15 @@ class Differential(Expr):
 def free_vars(expr: Expr) -> dict[str, Var]:
     """The variables of `expr` by name, in order of first appearance."""
     return {n.name: n for n in expr.walk() if isinstance(n, Var)}
+
+
+def substitute(expr: Expr, mapping: dict[Expr, Expr]) -> Expr:
+    """`expr` with every occurrence of each key replaced by its value (same shapes)."""
+    memo: dict[Expr, Expr] = {}
+    for node in expr.walk():
+        if node in mapping:
+            memo[node] = mapping[node]
+        else:
+            children = tuple(memo[c] for c in node.children)
+            memo[node] = node if children == node.children else node.with_children(children)
+    return memo[expr]

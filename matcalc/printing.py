@@ -131,6 +131,8 @@ class Printer:
     def _HPow(self, e: HPow) -> tuple[str, int]:
         if e.arg.is_scalar and e.p.denominator == 1 and e.p > 0:
             return self.wrap(e.arg, ATOM) + self.power(e.p), POSTFIX
+        if e.arg.is_scalar and e.p.denominator == 1 and e.p < 0:
+            return self.product(Fraction(1), [], [], [e.arg if e.p == -1 else HPow(e.arg, -e.p)]), PRODUCT
         if e.p == -1:
             return self.reciprocal(self.wrap(e.arg, POSTFIX)), PRODUCT
         return self.wrap(e.arg, ATOM) + self.hpower(e.p), POSTFIX
