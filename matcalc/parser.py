@@ -1,0 +1,319 @@
+"""Text → syntax tree (`syntax.py`), through the Lark grammar in grammars/matcalc.lark.
+
+The only module that imports lark: its exceptions are turned into `ParseError`s with
+line, column and a caret here, and never cross the package boundary.
+"""
+
+from __future__ import annotations
+
+import difflib
+import functools
+import re
+from fractions import Fraction
+from pathlib import Path
+from typing import Collection, Iterator
+
+import lark
+from lark import Lark, Token, Transformer, v_args
+from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken, VisitError
+
+from .errors import ParseError
+from .syntax import Binary, Call, Name, Neg, Number, Pos, Postfix, Syntax
+
+MAX_DEPTH = 200
+LETTERS = "A-Za-zα-ρτ-ωΑ-Ρ΢-Ω"
+SUBSCRIPT_DIGITS = str.maketrans("₀₁₂₃₄₅₆₇₈₉", "0123456789")
+NAME_PARTS = re.compile(rf"([{LETTERS}]+)(?:([0-9]+)|([₀-₉]+)|_\{{([A-Za-z0-9]+)\}}|_([A-Za-z0-9]+))?$")
+FUNCTION_ALIASES = {"σ": "sigmoid", "ln": "log", "trace": "tr", "Tr": "tr"}
+FUNCTIONS = ("exp", "log", "sin", "cos", "tanh", "sigmoid", "relu", "abs", "sqrt", "softplus",
+             "tr", "det", "logdet", "sum", "norm1", "norm2", "diag", "softmax", "logsumexp",
+             "inv", "sign", "step")
+FRACTION_CHARS = {"½": Fraction(1, 2), "⅓": Fraction(1, 3), "⅔": Fraction(2, 3), "¼": Fraction(1, 4),
+                  "¾": Fraction(3, 4), "⅕": Fraction(1, 5), "⅙": Fraction(1, 6), "⅛": Fraction(1, 8)}
+TOKEN_NAMES = {"RPAR": "')'", "LPAR": "'('", "$END": "the end of the input", "PLUS": "'+'",
+               "MINUS": "'-'", "STAR": "'*'", "SLASH": "'/'", "COMMA": "','", "HADAMARD": "'.*'",
+               "NORM_CLOSE": "'‖'", "NORM_OPEN": "'‖'", "TRANSPOSE": "a transpose",
+               "POWER": "a power", "HPOWER": "an elementwise power", "FUNC": "a function name"}
+OPERAND_STARTS = {"NAME", "NUMBER", "LPAR", "FUNC", "NORM_OPEN", "ONES", "FRACTION_CHAR"}
+
+
+def normalize_name(name: str) -> str:
+    """Canonical variable name: W₁, W_1, W_{1} and W1 are 'W1'; W_{ab} and W_ab are 'W_ab'."""
+    m = NAME_PARTS.match(name) if isinstance(name, str) else None
+    if not m:
+        return name
+    letters, digits, sub_digits, braced, plain = m.groups()
+    sub = digits or (sub_digits.translate(SUBSCRIPT_DIGITS) if sub_digits else None) or braced or plain
+    if not sub:
+        return letters
+    return letters + sub if sub.isdigit() else f"{letters}_{sub}"
+
+
+class _NormBars:
+    """Postlexer: a bar closes a norm when one is open and the previous token ends an
+    operand (`‖x‖‖y‖` is a product of two norms); otherwise it opens one."""
+
+    always_accept = ("BAR",)
+    ENDS_OPERAND = {"NAME", "NUMBER", "RPAR", "TRANSPOSE", "INVERSE_TRANSPOSE", "POWER",
+                    "HPOWER", "NORM_CLOSE", "ONES", "FRACTION_CHAR", "NORM_SUB"}
+
+    def process(self, stream: Iterator[Token]) -> Iterator[Token]:
+        depth, previous = 0, None
+        for tok in stream:
+            if tok.type == "BAR":
+                closing = depth > 0 and previous in self.ENDS_OPERAND
+                depth += -1 if closing else 1
+                tok = Token.new_borrow_pos("NORM_CLOSE" if closing else "NORM_OPEN", tok.value, tok)
+            previous = tok.type
+            yield tok
+
+
+def _grammar_path() -> Path:
+    here = Path(__file__).resolve().parent
+    for candidate in (here / "grammars" / "matcalc.lark", here.parent / "grammars" / "matcalc.lark"):
+        if candidate.is_file():
+            return candidate
+    raise FileNotFoundError("matcalc.lark not found beside the package (a broken install)")
+
+
+@functools.cache
+def _lark() -> Lark:
+    return Lark(_grammar_path().read_text(encoding="utf-8"), parser="lalr", lexer="basic",
+                postlex=_NormBars(), propagate_positions=True, maybe_placeholders=False)
+
+
+def _pos(item) -> Pos:
+    if isinstance(item, Token):
+        return Pos(item.line or 1, item.column or 1)
+    return item.pos  # a syntax node
+
+
+def _exponent(text: str) -> Fraction:
+    """The number in a power token: '^2', '^{-1}', '^(1/2)', '.^-1', '⁻¹', '²'."""
+    special = {"⁻¹": Fraction(-1), "²": Fraction(2), "³": Fraction(3)}
+    if text in special:
+        return special[text]
+    body = re.sub(r"[\s{}()^.]", "", text.replace("^", "", 1) if text.startswith(".") else text)
+    body = body.lstrip("^")
+    return Fraction(body)
+
+
+class _ToSyntax(Transformer):
+    """Lark tree → syntax nodes.  One instance per parse (it knows the declared names)."""
+
+    def __init__(self, text: str, declared: Collection[str]) -> None:
+        super().__init__()
+        self.text = text
+        self.declared = sorted(set(declared), key=len, reverse=True)
+        # Products made by splitting one letter run (AX → A·X): a postfix after the run
+        # belongs to its last letter (AXᵀ is A·Xᵀ).
+        self.runs: set[int] = set()
+
+    # -- names -------------------------------------------------------------------
+    def name(self, items):
+        (tok,) = items
+        m = NAME_PARTS.match(tok.value)
+        letters = m.group(1) if m else tok.value
+        suffix = tok.value[len(letters):]
+        whole = normalize_name(tok.value)
+        if whole in self.declared:
+            return Name(whole, _pos(tok))
+        pieces: list[tuple[str, int]] = []
+        i = 0
+        while i < len(letters):
+            longest = next((d for d in self.declared if len(d) > 1 and letters.startswith(d, i)
+                            and (i + len(d) < len(letters) or not suffix)), None)
+            step = len(longest) if longest else 1
+            pieces.append((letters[i:i + step], i))
+            i += step
+        last, start = pieces[-1]
+        pieces[-1] = (last + suffix, start)
+        nodes = [Name(normalize_name(p), Pos(tok.line, tok.column + off)) for p, off in pieces]
+        return self._chain(nodes)
+
+    def _chain(self, nodes: list[Syntax]) -> Syntax:
+        out = nodes[0]
+        for n in nodes[1:]:
+            out = Binary("matmul", out, n, out.pos)
+        if len(nodes) > 1:
+            self.runs.add(id(out))
+        return out
+
+    def _postfix(self, operand: Syntax, make) -> Syntax:
+        if id(operand) in self.runs:
+            assert isinstance(operand, Binary)
+            return self._chain([operand.left, make(operand.right)])
+        return make(operand)
+
+    def group(self, items):
+        (inner,) = items
+        self.runs.discard(id(inner))  # (AX)ᵀ transposes the whole product
+        return inner
+
+    def number(self, items):
+        (tok,) = items
+        return Number(Fraction(tok.value), _pos(tok))
+
+    def fraction_char(self, items):
+        (tok,) = items
+        return Number(FRACTION_CHARS[tok.value], _pos(tok))
+
+    def ones(self, items):
+        (tok,) = items
+        return Name("𝟙", _pos(tok))
+
+    # -- operators -----------------------------------------------------------------
+    def _binary(op):  # noqa: N805 — a factory for the methods below
+        def method(self, items):
+            left, right = items[0], items[-1]
+            if op == "matmul" and len(items) == 2:
+                self._check_unknown_function(left, right)
+            return Binary(op, left, right, _pos(left))
+        return method
+
+    add = _binary("add")
+    sub = _binary("sub")
+    matmul = _binary("matmul")
+    div = _binary("div")
+    hadamard = _binary("hadamard")
+    hdiv = _binary("hdiv")
+
+    def neg(self, items):
+        tok, operand = items[0], items[-1]
+        return Neg(operand, _pos(tok) if isinstance(tok, Token) else _pos(operand))
+
+    def transpose(self, items):
+        return self._postfix(items[0], lambda x: Postfix("transpose", x, None, x.pos))
+
+    def inverse_transpose(self, items):
+        return self._postfix(items[0], lambda x: Postfix(
+            "transpose", Postfix("power", x, Fraction(-1), x.pos), None, x.pos))
+
+    def power(self, items):
+        k = _exponent(items[1].value)
+        return self._postfix(items[0], lambda x: Postfix("power", x, k, x.pos))
+
+    def hpower(self, items):
+        k = _exponent(items[1].value)
+        return self._postfix(items[0], lambda x: Postfix("hpower", x, k, x.pos))
+
+    def call(self, items):
+        tok, args = items
+        func = FUNCTION_ALIASES.get(tok.value, tok.value)
+        return Call(func, tuple(args), _pos(tok))
+
+    def arguments(self, items):
+        return list(items)
+
+    def norm(self, items):
+        opening, arg = items[0], items[1]
+        sub = items[3].value if len(items) > 3 else "2"
+        func = "norm1" if "1" in sub or "₁" in sub else "norm2"
+        return Call(func, (arg,), _pos(opening))
+
+    def _check_unknown_function(self, left: Syntax, right: Syntax) -> None:
+        """`tahn(x)` parses as t·a·h·n·(x); when the letters are a near miss of a function
+        name and "(" follows at once, the user meant a call: say so."""
+        run = _letter_run(left)
+        if run is None or not isinstance(right, (Binary, Neg, Postfix, Call, Name, Number)):
+            return
+        word, end_col, line = run
+        at = _offset(self.text, line, end_col)
+        if len(word) < 3 or at is None or at >= len(self.text) or self.text[at] != "(":
+            return
+        close = difflib.get_close_matches(word, FUNCTIONS, n=1, cutoff=0.75)
+        if close:
+            start = Pos(line, end_col - len(word))
+            raise ParseError(f"unknown function '{word}'; did you mean '{close[0]}'?",
+                             self.text, start.line, start.column)
+
+
+def _letter_run(node: Syntax) -> tuple[str, int, int] | None:
+    """The letters of a juxtaposed chain of one-letter names ending at the right, with the
+    column just after it: `tahn` from t·a·h·n."""
+    letters: list[Name] = []
+    while isinstance(node, Binary) and node.op == "matmul" and isinstance(node.right, Name):
+        letters.append(node.right)
+        node = node.left
+    if isinstance(node, Name):
+        letters.append(node)
+    letters.reverse()
+    if not letters or any(len(n.name) != 1 for n in letters):
+        return None
+    cols = [n.pos.column for n in letters]
+    if cols != list(range(cols[0], cols[0] + len(cols))) or len({n.pos.line for n in letters}) != 1:
+        return None
+    return "".join(n.name for n in letters), cols[-1] + 1, letters[0].pos.line
+
+
+def _offset(text: str, line: int, column: int) -> int | None:
+    lines = text.split("\n")
+    if line - 1 >= len(lines):
+        return None
+    return sum(len(l) + 1 for l in lines[: line - 1]) + column - 1
+
+
+def _nesting_depth(text: str) -> int:
+    depth = deepest = 0
+    for ch in text:
+        if ch == "(":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif ch == ")":
+            depth -= 1
+    return deepest
+
+
+def _describe(token_type: str, value: str) -> str:
+    if token_type == "$END":
+        return "end of input"
+    return f"'{value}'" if value else TOKEN_NAMES.get(token_type, token_type)
+
+
+def _expected(expected: Collection[str]) -> str:
+    if set(expected) & OPERAND_STARTS:
+        return "an operand (a name, number, '(' or function)"
+    names = sorted({TOKEN_NAMES.get(e, e) for e in expected})
+    return " or ".join(names[:4]) if names else "something else"
+
+
+def _parse_error(exc: UnexpectedInput, text: str) -> ParseError:
+    line, column = getattr(exc, "line", 1) or 1, getattr(exc, "column", 1) or 1
+    if isinstance(exc, UnexpectedCharacters):
+        ch = text[exc.pos_in_stream] if exc.pos_in_stream < len(text) else ""
+        if ch == "σ":
+            return ParseError("σ is the sigmoid function; write σ(…)", text, line, column)
+        shown = repr(ch) if not ch.isprintable() or ch.isspace() else f"'{ch}'"
+        return ParseError(f"unexpected character {shown}", text, line, column)
+    if isinstance(exc, UnexpectedToken):
+        tok = exc.token
+        if tok.type == "$END":
+            lines = text.split("\n")
+            line, column = len(lines), len(lines[-1]) + 1
+        return ParseError(f"unexpected {_describe(tok.type, tok.value)}; expected "
+                          f"{_expected(exc.expected)}", text, line, column)
+    return ParseError("cannot read the expression", text, line, column)
+
+
+def parse_syntax(text: str, declared: Collection[str] = ()) -> Syntax:
+    """The syntax tree of `text`; `declared` are the (canonical) names declared with shapes,
+    which may be longer than one letter."""
+    if not isinstance(text, str):
+        raise ParseError(f"an expression must be text, got {type(text).__name__}")
+    if not text.strip():
+        raise ParseError("empty expression", text, 1, 1)
+    if _nesting_depth(text) > MAX_DEPTH:
+        raise ParseError(f"expression nested more than {MAX_DEPTH} levels deep", text, 1, 1)
+    try:
+        tree = _lark().parse(text)
+        return _ToSyntax(text, declared).transform(tree)
+    except UnexpectedInput as exc:
+        raise _parse_error(exc, text) from None
+    except VisitError as exc:
+        if isinstance(exc.orig_exc, ParseError):
+            raise exc.orig_exc from None
+        raise
+    except RecursionError:
+        raise ParseError(f"expression nested too deeply", text, 1, 1) from None
+    except lark.exceptions.LarkError as exc:
+        raise ParseError(f"cannot read the expression ({exc})", text, 1, 1) from None
