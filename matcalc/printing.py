@@ -214,7 +214,10 @@ class TextPrinter(Printer):
         if below:
             if not out:
                 out = "1"
-            out += "/" + (below[0] if len(below) == 1 else "(" + "".join(below) + ")")
+            joined = below[0]
+            for piece in below[1:]:
+                joined += (" " if _joins(joined[-1], piece) else "") + piece
+            out += "/" + (joined if len(below) == 1 else f"({joined})")
         return out
 
     def _Var(self, e: Var) -> tuple[str, int]:

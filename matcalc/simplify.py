@@ -91,17 +91,22 @@ def sigmoid_from_exp(e: Expr) -> Optional[Expr]:
 
 
 def factor_common_coefficient(e: Expr) -> Optional[Expr]:
-    """c·a + c·b = c·(a + b) when every term carries the same |c| ≠ 1."""
+    """c·s·a + c·s·b = c·s·(a + b): a number |c| ≠ 1 and scalar factors s shared by every term."""
     if not isinstance(e, Add):
         return None
-    magnitudes = {abs(split_coefficient(t)[0]) for t in e.terms}
-    if len(magnitudes) != 1:
+    parsed = [_chain(t) for t in e.terms]
+    magnitudes = {abs(c) for c, _, _ in parsed}
+    c = magnitudes.pop() if len(magnitudes) == 1 else Fraction(1)
+    shared = [f for f in parsed[0][1] if all(f in scalars for _, scalars, _ in parsed[1:])]
+    if c == 1 and not shared:
         return None
-    (c,) = magnitudes
-    if c == 1:
-        return None
-    inner = Add(tuple(mul(Const(1 / c), t) for t in e.terms))
-    return mul(Const(c), inner)
+    rests = []
+    for coefficient, scalars, chain in parsed:
+        rest = list(scalars)
+        for f in shared:
+            rest.remove(f)
+        rests.append(mul(Const(coefficient / c), *rest, *chain))
+    return mul(Const(c), *shared, Add(tuple(rests)) if len(rests) > 1 else rests[0])
 
 
 def inner_product_cancel(e: Expr) -> Optional[Expr]:
