@@ -12,7 +12,7 @@ from fractions import Fraction
 
 from .expr import (
     ONE, Add, Apply, Const, DiagMat, Dim, Expr, Hadamard, HPow, Identity, Inverse, MatMul,
-    MatPow, Ones, Sum, Transpose, Var, Zero,
+    MatPow, Ones, Sum, Trace, Transpose, Var, Zero,
 )
 
 ZERO = Const(Fraction(0))
@@ -42,6 +42,17 @@ def split_coefficient(e: Expr) -> tuple[Fraction, tuple[Expr, ...]]:
     return Fraction(1), (e,)
 
 
+def flatten_product(factors: tuple[Expr, ...] | list[Expr]) -> list[Expr]:
+    """The factors of nested products, in order.  A scalar-valued product of non-scalars
+    (xᵀy) stays whole beside other matrices: it scales them, it does not chain with them."""
+    flat: list[Expr] = []
+    for f in factors:
+        keep_whole = f.is_scalar and any(not g.is_scalar for g in getattr(f, "factors", ())) and any(
+            not o.is_scalar for o in factors if o is not f)
+        flat.extend(f.factors if isinstance(f, MatMul) and not keep_whole else (f,))
+    return flat
+
+
 def _product_shape(factors: list[Expr]) -> tuple[Dim, Dim]:
     chain = [f for f in factors if not f.is_scalar]
     return (chain[0].rows, chain[-1].cols) if chain else (ONE, ONE)
@@ -53,9 +64,7 @@ def mul(*factors: Expr) -> Expr:
     coefficient = Fraction(1)
     scalars: list[Expr] = []
     chain: list[Expr] = []
-    flat: list[Expr] = []
-    for f in factors:
-        flat.extend(f.factors if isinstance(f, MatMul) else (f,))
+    flat = flatten_product(factors)
     for f in flat:
         if isinstance(f, Const):
             coefficient *= f.value
@@ -262,6 +271,8 @@ def inner(a: Expr, b: Expr) -> Expr:
         return mul(transpose(a), b)
     if a.rows is ONE:
         return mul(a, transpose(b))
+    if isinstance(a, Identity) or isinstance(b, Identity):  # ⟨I, B⟩ = tr B
+        return Trace(b if isinstance(a, Identity) else a)
     return Sum(hadamard(a, b))
 
 

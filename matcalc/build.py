@@ -17,6 +17,7 @@ from .expr import (
     Inverse, LogDet, LogSumExp, MatMul, MatPow, Norm1, Norm2, Ones, Softmax, Sum, Trace,
     Transpose, Var,
 )
+from .algebra import flatten_product
 from .functions import ELEMENTWISE
 from .shapes import DimVar, Term, Unifier, conventional_rank
 from .syntax import Binary, Call, Name, Neg, Number, Postfix, Syntax
@@ -196,11 +197,11 @@ class Typing:
         if k == 0:
             raise UnsupportedError(f"power 0 of a matrix: write I instead "
                                    f"(at line {node.pos.line}, column {node.pos.column})")
+        self._require_square(node.operand, s, f"the power ^{k}" + (" (use .^ for elementwise powers)"
+                                                                     if k != -1 else ""))
         if abs(k) > 64:
             raise UnsupportedError(f"matrix power {k} is too large (at most 64) "
                                    f"(at line {node.pos.line}, column {node.pos.column})")
-        self._require_square(node.operand, s, f"the power ^{k}" + (" (use .^ for elementwise powers)"
-                                                                     if k != -1 else ""))
         return s
 
     def _infer_call(self, node: Call) -> Shape:
@@ -344,7 +345,7 @@ def _reciprocal(e: Expr) -> Expr:
 
 
 def _product(a: Expr, b: Expr) -> Expr:
-    factors = [f for x in (a, b) for f in (x.factors if isinstance(x, MatMul) else (x,))]
+    factors = flatten_product((a, b))
     numbers = [f for f in factors if isinstance(f, Const)]
     if len(numbers) > 1 or (numbers and numbers[0] is not factors[0]):
         value = Fraction(1)
