@@ -137,6 +137,8 @@ def add(*terms: Expr) -> Expr:
     repeated sum stays whole — r + r is 2r, not 2Xw − 2y — other nested sums are flattened."""
     if not terms:
         raise ValueError("add() needs at least one term")
+    if len(terms) == 1 and not isinstance(terms[0], Add):
+        return zero_like(terms[0]) if is_zero(terms[0]) else terms[0]
     flat: list[Expr] = []
     for rest, c in _collect(list(terms)).items():
         if c == 1 and len(rest) == 1 and isinstance(rest[0], Add):
