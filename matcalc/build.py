@@ -110,14 +110,15 @@ class Typing:
         name = node.name
         if name in self.var_shapes:
             return self.var_shapes[name]
-        if name in self.declared:
-            shape: Shape = self.declared[name]
-        elif name == "I":
+        # Each I and 𝟙 has its own size, fixed by where it stands.
+        if name == "I" and name not in self.declared:
             n = self.unifier.fresh()
             self.hints[n] = "size(I)"
-            shape = (n, n)
-        elif name == ONES_NAME:
-            shape = (self.unifier.fresh(True), self.unifier.fresh(True))
+            return (n, n)
+        if name == ONES_NAME:
+            return (self.unifier.fresh(True), self.unifier.fresh(True))
+        if name in self.declared:
+            shape: Shape = self.declared[name]
         else:
             rank = conventional_rank(name)
             if rank is None:
@@ -147,9 +148,30 @@ class Typing:
             return self._infer_call(node)
         return self._infer_binary(node)
 
+    def could_be_scalar(self, s: Shape) -> bool:
+        """Every axis is absent or may still be (the size of a 𝟙 is fixed by context)."""
+        return all(self.unifier.find(x) is ONE or (
+            isinstance(self.unifier.find(x), DimVar) and self.unifier.find(x).may_be_one) for x in s)
+
+    def _settle(self, ls: Shape, rs: Shape, fits: bool) -> tuple[bool, bool]:
+        """Scalar-ness of two operands; a 𝟙-made operand that only fits as a scalar becomes one."""
+        lscalar, rscalar = self.is_scalar(ls), self.is_scalar(rs)
+        if not (lscalar or rscalar or fits):
+            for shape in (ls, rs):
+                if self.could_be_scalar(shape):
+                    for axis in shape:
+                        self.unify(axis, ONE)
+                    return self.is_scalar(ls), self.is_scalar(rs)
+        return lscalar, rscalar
+
     def _infer_binary(self, node: Binary) -> Shape:
         ls, rs = self.infer(node.left), self.infer(node.right)
-        lscalar, rscalar = self.is_scalar(ls), self.is_scalar(rs)
+        if node.op == "matmul":
+            fits = self.unifier.find(ls[1]) == self.unifier.find(rs[0]) or isinstance(
+                self.unifier.find(ls[1]), DimVar) or isinstance(self.unifier.find(rs[0]), DimVar)
+            lscalar, rscalar = self._settle(ls, rs, fits)
+        else:
+            lscalar, rscalar = self._settle(ls, rs, True)
         if node.op == "matmul":
             if lscalar or rscalar:
                 return rs if lscalar else ls
@@ -253,12 +275,12 @@ class _Builder:
 
     def make(self, node: Syntax) -> Expr:
         if isinstance(node, Name):
-            rows, cols = self.resolved[node.name]
             if node.name == ONES_NAME:
+                rows, cols = self.shape_of(node)
                 return Const(Fraction(1)) if (rows, cols) == (ONE, ONE) else Ones((rows, cols))
             if node.name == "I" and "I" not in self.declared:
-                return Identity(rows)
-            return Var(node.name, (rows, cols))
+                return Identity(self.shape_of(node)[0])
+            return Var(node.name, self.resolved[node.name])
         if isinstance(node, Number):
             return Const(node.value)
         if isinstance(node, Neg):

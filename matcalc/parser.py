@@ -107,7 +107,7 @@ class _ToSyntax(Transformer):
         self.declared = sorted(set(declared), key=len, reverse=True)
         # Products made by splitting one letter run (AX → A·X): a postfix after the run
         # belongs to its last letter (AXᵀ is A·Xᵀ).
-        self.runs: set[int] = set()
+        self.runs: dict[int, Syntax] = {}  # by id, holding the node so its id is not reused
 
     # -- names -------------------------------------------------------------------
     def name(self, items):
@@ -136,18 +136,18 @@ class _ToSyntax(Transformer):
         for n in nodes[1:]:
             out = Binary("matmul", out, n, out.pos)
         if len(nodes) > 1:
-            self.runs.add(id(out))
+            self.runs[id(out)] = out
         return out
 
     def _postfix(self, operand: Syntax, make) -> Syntax:
-        if id(operand) in self.runs:
+        if self.runs.get(id(operand)) is operand:
             assert isinstance(operand, Binary)
             return self._chain([operand.left, make(operand.right)])
         return make(operand)
 
     def group(self, items):
         (inner,) = items
-        self.runs.discard(id(inner))  # (AX)ᵀ transposes the whole product
+        self.runs.pop(id(inner), None)  # (AX)ᵀ transposes the whole product
         return inner
 
     def number(self, items):

@@ -77,8 +77,10 @@ class Printer:
     # -- sums and products ------------------------------------------------------
     def _Add(self, e: Add) -> tuple[str, int]:
         out = ""
+        # s·𝟙 prints as s (it broadcasts back) only when another term carries the shape.
+        implicit = not e.is_scalar and not all(_is_broadcast(t) for t in e.terms)
         for i, term in enumerate(e.terms):
-            if not e.is_scalar and _is_broadcast(term):
+            if implicit and _is_broadcast(term):
                 term = _without_ones(term)
             negative = isinstance(term, Const) and term.value < 0 or (
                 isinstance(term, MatMul) and isinstance(term.factors[0], Const) and term.factors[0].value < 0)

@@ -14,7 +14,7 @@ from typing import Callable, Optional
 
 from .algebra import add, hadamard, hpow, inverse, mul, split_coefficient, transpose
 from .expr import (
-    ONE, Add, Apply, Const, DiagVec, Expr, Hadamard, HPow, Inverse, MatMul, Ones, Sum, Transpose,
+    ONE, Add, Apply, Const, DiagMat, DiagVec, Expr, Identity, Hadamard, HPow, Inverse, MatMul, Ones, Sum, Transpose,
 )
 
 Rule = Callable[[Expr], Optional[Expr]]
@@ -122,10 +122,27 @@ def inner_product_cancel(e: Expr) -> Optional[Expr]:
     return None
 
 
+def ones_inner_product(e: Expr) -> Optional[Expr]:
+    """𝟙ᵀv = sum(v), vᵀ𝟙 = sum(v), and 𝟙ₘₓₖv = sum(v)𝟙ₘ."""
+    if not isinstance(e, MatMul):
+        return None
+    f = list(e.factors)
+    for i in range(len(f) - 1):
+        a, b = f[i], f[i + 1]
+        if a.is_scalar or b.is_scalar or a.cols != b.rows:
+            continue  # only a row against a column of the same length is an inner product
+        if isinstance(a, Ones) and b.cols is ONE:  # 𝟙ₘₓₖ v = sum(v) 𝟙ₘ
+            ones = [] if a.rows is ONE else [Ones((a.rows, ONE))]
+            return mul(*f[:i], Sum(b), *ones, *f[i + 2:])
+        if isinstance(b, Ones) and b.cols is ONE and a.rows is ONE:
+            return mul(*f[:i], Sum(a), *f[i + 2:])
+    return None
+
+
 RULES: dict[type, tuple[Rule, ...]] = {
     Add: (factor_common_right, factor_common_left, factor_common_coefficient),
     Hadamard: (sigmoid_from_exp,),
-    MatMul: (sigmoid_from_exp, inner_product_cancel),
+    MatMul: (sigmoid_from_exp, inner_product_cancel, ones_inner_product),
 }
 
 CANONICAL: dict[type, Callable[..., Expr]] = {
@@ -137,6 +154,8 @@ CANONICAL: dict[type, Callable[..., Expr]] = {
     HPow: lambda e, ch: hpow(ch[0], e.p),
     # diag(Aᵀ) = diag(A)
     DiagVec: lambda e, ch: DiagVec(ch[0].arg if isinstance(ch[0], Transpose) else ch[0]),
+    # diag(𝟙) = I
+    DiagMat: lambda e, ch: Identity(ch[0].rows) if isinstance(ch[0], Ones) else DiagMat(ch[0]),
 }
 
 MAX_REWRITES = 50

@@ -16,7 +16,7 @@ from matcalc import algebra as alg
 from matcalc.evaluate import evaluate
 from matcalc.expr import (
     ONE, Add, Apply, Det, DiagMat, DiagVec, Differential, Hadamard, HPow, Inverse, LogDet,
-    LogSumExp, MatMul, MatPow, Norm1, Norm2, Softmax, Sum, Trace, Transpose, Var, substitute,
+    LogSumExp, MatMul, MatPow, Norm1, Norm2, Ones, Softmax, Sum, Trace, Transpose, Var, substitute,
 )
 from matcalc.functions import ELEMENTWISE
 from matcalc.rules.differentials import DIFFERENTIALS, differential
@@ -121,6 +121,7 @@ RULE_INPUTS = {
     "factor_common_coefficient": Add((MatMul((alg.const(2), A, x)), MatMul((alg.const(-2), u)))),
     "sigmoid_from_exp": Hadamard((Apply("exp", u), HPow(ONE_PLUS_EXP, Fraction(-1)), u)),
     "inner_product_cancel": MatMul((Transpose(x), Hadamard((y, HPow(x, Fraction(-1)))))),
+    "ones_inner_product": MatMul((A, x, Ones((ONE, "p")), Var("w", ("p", ONE)))),
 }
 
 

@@ -1,0 +1,128 @@
+"""A Hypothesis strategy for random well-shaped expressions, written as matcalc text.
+
+`expressions(shape)` draws text whose value has `shape` (rows, cols over the dimension
+symbols m, n, p, with "1" for an absent axis), from the grammar's operators: products
+(juxtaposition and *), transposes (' ᵀ ^T), + −, scaling, .* ⊙ ./, division by a scalar,
+powers and inverses of square matrices, elementwise functions, and the reductions.
+Arguments of log, sqrt, inverses and determinants are built so they stay in the domain
+(1 + u.^2, 4I + tanh(U)/4), so finite differences are meaningful on every draw.
+"""
+
+from __future__ import annotations
+
+from hypothesis import strategies as st
+
+ONE = "1"
+DIMS = ("m", "n", "p")
+
+# Leaves by shape: name and its declared shape.
+LEAVES: dict[tuple[str, str], list[str]] = {
+    (ONE, ONE): ["a", "b"],
+    ("n", ONE): ["x", "z"],
+    ("m", ONE): ["y"],
+    ("p", ONE): ["v"],
+    ("m", "n"): ["A", "X"],
+    ("n", "p"): ["B"],
+    ("n", "n"): ["C"],
+    ("m", "m"): ["D"],
+}
+SHAPES = {name: tuple(d for d in shape if d != ONE) for shape, names in LEAVES.items() for name in names}
+VECTOR = {"m": "y", "n": "x", "p": "v"}
+ELEMENTWISE = ("exp(tanh({}))", "sin({})", "cos({})", "tanh({})", "σ({})", "sigmoid({})",
+               "softplus({})", "log(1 + {}.^2)", "sqrt(1 + {}.^2)", "abs({})", "relu({})")
+
+
+def _paren(text: str) -> str:
+    return f"({text})"
+
+
+def _fallback(shape: tuple[str, str]) -> str:
+    """A depth-0 expression of any shape: a leaf, a transposed leaf, or an outer product."""
+    r, c = shape
+    if shape in LEAVES:
+        return LEAVES[shape][0]
+    if (c, r) in LEAVES:
+        return LEAVES[(c, r)][0] + "'"
+    left = "a" if r == ONE else VECTOR[r]
+    right = "a" if c == ONE else VECTOR[c] + "ᵀ"
+    return f"{left}{right}" if ONE not in shape else f"({left}*{right})"
+
+
+@st.composite
+def expressions(draw, shape: tuple[str, str], depth: int = 3) -> str:
+    r, c = shape
+    if depth <= 0 or draw(st.integers(0, 4)) == 0:
+        options = list(LEAVES.get(shape, [])) + [_fallback(shape)]
+        if shape == (ONE, ONE):
+            options += ["2", "0.5", "½"]
+        return draw(st.sampled_from(options))
+    sub = lambda s: expressions(s, depth - 1)  # noqa: E731
+    kinds = ["sum", "difference", "scale", "product", "transpose", "function", "negate"]
+    if shape != (ONE, ONE):
+        kinds += ["hadamard", "hdiv", "divide"]
+    if r == c != ONE:
+        kinds += ["power", "inverse", "diag_matrix"]
+    if c == ONE and r != ONE:
+        kinds += ["softmax", "diag_vector"]
+    if shape == (ONE, ONE):
+        kinds += ["trace", "sum_all", "norm", "norm_squared", "norm1", "logsumexp", "det", "logdet"]
+    kind = draw(st.sampled_from(kinds))
+
+    if kind == "sum":
+        return f"{draw(sub(shape))} + {draw(sub(shape))}"
+    if kind == "difference":
+        return f"{draw(sub(shape))} - {_paren(draw(sub(shape)))}"
+    if kind == "negate":
+        return f"-{_paren(draw(sub(shape)))}"
+    if kind == "scale":
+        return f"{_paren(draw(sub((ONE, ONE))))}{_paren(draw(sub(shape)))}"
+    if kind == "product":
+        k = draw(st.sampled_from(DIMS + (ONE,)))
+        op = draw(st.sampled_from(["", "*", " "]))
+        return f"{_paren(draw(sub((r, k))))}{op}{_paren(draw(sub((k, c))))}"
+    if kind == "transpose":
+        mark = draw(st.sampled_from(["'", "ᵀ", "^T"]))
+        return f"{_paren(draw(sub((c, r))))}{mark}"
+    if kind == "function":
+        return draw(st.sampled_from(ELEMENTWISE)).format(_paren(draw(sub(shape))))
+    if kind == "hadamard":
+        op = draw(st.sampled_from([".*", "⊙"]))
+        return f"{_paren(draw(sub(shape)))} {op} {_paren(draw(sub(shape)))}"
+    if kind == "hdiv":
+        return f"{_paren(draw(sub(shape)))} ./ (1 + {_paren(draw(sub(shape)))}.^2)"
+    if kind == "divide":
+        return f"{_paren(draw(sub(shape)))}/(1 + {_paren(draw(sub((ONE, ONE))))}^2)"
+    if kind == "power":
+        k = draw(st.sampled_from(["^2", "²", "^3"]))
+        return f"(tanh({draw(sub(shape))})){k}"
+    if kind == "inverse":
+        form = draw(st.sampled_from(["inv({})", "({})^-1", "({})⁻¹"]))
+        return form.format(f"4I + tanh({draw(sub(shape))})/4")
+    if kind == "diag_matrix":
+        return f"diag({draw(sub((r, ONE)))})"
+    if kind == "softmax":
+        return f"softmax({draw(sub(shape))})"
+    if kind == "diag_vector":
+        return f"diag({draw(sub((r, r)))})"
+    # scalar-valued reductions of a random non-scalar operand
+    d = draw(st.sampled_from(DIMS))
+    if kind == "trace":
+        return f"tr({draw(sub((d, d)))})"
+    if kind in ("det", "logdet"):
+        return f"{kind}(4I + tanh({draw(sub((d, d)))})/4)"
+    if kind == "logsumexp":
+        return f"logsumexp({draw(sub((d, ONE)))})"
+    operand_shape = draw(st.sampled_from([(d, ONE), (d, draw(st.sampled_from(DIMS)))]))
+    operand = draw(sub(operand_shape))
+    return {"sum_all": f"sum({operand})", "norm": f"‖{operand}‖",
+            "norm_squared": draw(st.sampled_from([f"‖{operand}‖²", f"||{operand}||^2"])),
+            "norm1": f"norm1({operand})"}[kind]
+
+
+def variables_in(text: str) -> list[str]:
+    """The leaf names a generated text uses (every leaf is a single letter)."""
+    return sorted({ch for ch in text if ch in SHAPES})
+
+
+def declared_shapes(text: str) -> dict[str, tuple[str, ...]]:
+    return {name: SHAPES[name] for name in variables_in(text)}

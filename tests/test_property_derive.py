@@ -1,0 +1,98 @@
+"""Properties over random expressions (see expression_strategy.py):
+
+1. every derivative matches central differences, shape exactly, with distinct sizes
+   (m=3, n=4, p=2) and again with all sizes equal (a result that is right only because
+   dimensions coincide fails the first; one that relies on distinct sizes, the second);
+2. printed text parses back to the same value (function and derivative);
+3. deriving twice gives byte-identical text and LaTeX.
+"""
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
+
+import matcalc
+from expression_strategy import ONE, declared_shapes, expressions, variables_in
+from fd import central_difference, draw
+
+SIZE_SETS = [{"m": 3, "n": 4, "p": 2}, {"m": 3, "n": 3, "p": 3}]
+SETTINGS = settings(max_examples=200, deadline=None,
+                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+
+
+def _arrays(shapes, sizes, seed):
+    rng = np.random.default_rng(seed)
+    return {name: draw(tuple(sizes[d] for d in dims), rng) for name, dims in shapes.items()}
+
+
+def _close(actual, expected, what):
+    actual, expected = np.asarray(actual, dtype=float), np.asarray(expected, dtype=float)
+    assert actual.shape == expected.shape, f"{what}: shape {actual.shape} != {expected.shape}"
+    scale = max(1.0, float(np.max(np.abs(expected), initial=0.0)))
+    np.testing.assert_allclose(actual, expected, rtol=1e-4, atol=1e-5 * scale, err_msg=what)
+
+
+scalar_texts = expressions((ONE, ONE), depth=3)
+
+
+@SETTINGS
+@given(text=scalar_texts, choice=st.integers(0, 10), seed=st.integers(0, 2**16))
+def test_random_gradients_match_finite_differences(text, choice, seed):
+    names = variables_in(text)
+    assume(names)
+    wrt = names[choice % len(names)]
+    shapes = declared_shapes(text)
+    d = matcalc.derive(text, wrt=wrt, shapes=shapes)
+    f = matcalc.parse(text, shapes=shapes)
+    for sizes in SIZE_SETS:
+        arrays = _arrays(shapes, sizes, seed)
+        value = f.evaluate(**arrays)
+        assume(np.all(np.isfinite(value)) and abs(value) < 1e6)
+        expected = central_difference(lambda a: f.evaluate(**a), arrays, wrt)
+        _close(d.evaluate(**arrays), expected, f"∂({text})/∂{wrt} = {d} at sizes {sizes}")
+
+
+@SETTINGS
+@given(text=scalar_texts, choice=st.integers(0, 10), seed=st.integers(0, 2**16))
+def test_printed_text_parses_back_to_the_same_value(text, choice, seed):
+    names = variables_in(text)
+    assume(names)
+    wrt = names[choice % len(names)]
+    shapes = declared_shapes(text)
+    arrays = _arrays(shapes, SIZE_SETS[0], seed)
+    f = matcalc.parse(text, shapes=shapes)
+    again = matcalc.parse(str(f), shapes=shapes)
+    _close(again.evaluate(**arrays), f.evaluate(**arrays), f"{text} printed as {f}")
+    d = matcalc.derive(text, wrt=wrt, shapes=shapes)
+    reparsed = matcalc.parse(str(d), shapes=shapes)
+    if reparsed.shape != d.shape or not reparsed.variables:
+        # I and 𝟙 print without their size, which the surrounding text fixes; where it
+        # does not (`aI`, `𝟙y`, a constant), the size cannot come back.  Only then.
+        assert "I" in str(d) or "𝟙" in str(d) or not reparsed.variables, str(d)
+        return
+    _close(reparsed.evaluate(**arrays), d.evaluate(**arrays), f"∂({text})/∂{wrt} printed as {d}")
+
+
+@settings(max_examples=50, deadline=None)
+@given(text=scalar_texts)
+def test_derivation_is_deterministic(text):
+    names = variables_in(text)
+    assume(names)
+    shapes = declared_shapes(text)
+    first = matcalc.derive(text, wrt=names[0], shapes=shapes)
+    second = matcalc.derive(text, wrt=names[0], shapes=shapes)
+    assert (str(first), first.latex) == (str(second), second.latex)
+
+
+@pytest.mark.parametrize("text, wrt", [
+    ("tr(C^3)", "C"), ("x'Cx", "x"), ("tr(CᵀC)", "C"), ("‖Cx − z‖²", "C"),
+])
+def test_square_cases_are_right_when_every_dimension_is_equal(text, wrt):
+    """Equal sizes: a wrongly placed transpose would still have the right shape here."""
+    shapes = declared_shapes(text)
+    for seed in range(3):
+        arrays = _arrays(shapes, SIZE_SETS[1], seed)
+        f = matcalc.parse(text, shapes=shapes)
+        expected = central_difference(lambda a: f.evaluate(**a), arrays, wrt)
+        _close(matcalc.derive(text, wrt=wrt, shapes=shapes).evaluate(**arrays), expected, text)
