@@ -251,7 +251,7 @@ def hpow(e: Expr, p: Fraction | int) -> Expr:
         return Const(e.value ** int(p))
     if isinstance(e, HPow) and e.p.denominator == 1:
         return hpow(e.arg, e.p * p)
-    if isinstance(e, Ones):
+    if isinstance(e, Ones) or (is_zero(e) and p > 0):
         return e
     return HPow(e, p)
 

@@ -107,7 +107,7 @@ class _ToSyntax(Transformer):
         self.declared = sorted(set(declared), key=len, reverse=True)
         # Products made by splitting one letter run (AX → A·X): a postfix after the run
         # belongs to its last letter (AXᵀ is A·Xᵀ).
-        self.runs: dict[int, Syntax] = {}  # by id, holding the node so its id is not reused
+        self.runs: dict[int, tuple[Syntax, list[Syntax]]] = {}  # by id; holds the node alive
 
     # -- names -------------------------------------------------------------------
     def name(self, items):
@@ -136,18 +136,22 @@ class _ToSyntax(Transformer):
         for n in nodes[1:]:
             out = Binary("matmul", out, n, out.pos)
         if len(nodes) > 1:
-            self.runs[id(out)] = out
+            self.runs[id(out)] = (out, nodes)
         return out
 
+    def _run_pieces(self, node: Syntax) -> list[Syntax] | None:
+        entry = self.runs.get(id(node))
+        return entry[1] if entry and entry[0] is node else None
+
     def _postfix(self, operand: Syntax, make) -> Syntax:
-        if self.runs.get(id(operand)) is operand:
-            assert isinstance(operand, Binary)
-            return self._chain([operand.left, make(operand.right)])
+        pieces = self._run_pieces(operand)
+        if pieces:
+            return self._chain(pieces[:-1] + [make(pieces[-1])])
         return make(operand)
 
     def group(self, items):
         (inner,) = items
-        self.runs.pop(id(inner), None)  # (AX)ᵀ transposes the whole product
+        self.runs.pop(id(inner), None)  # (AX)ᵀ transposes the whole product, (AX) stays whole
         return inner
 
     def number(self, items):
@@ -168,6 +172,13 @@ class _ToSyntax(Transformer):
             left, right = items[0], items[-1]
             if op == "matmul" and len(items) == 2:
                 self._check_unknown_function(left, right)
+            pieces = self._run_pieces(right) if op not in ("add", "sub") else None
+            if pieces:
+                # Products are one left-associative level: y ⊙ Xw is (y ⊙ X)w, a/bc is (a/b)c.
+                out = Binary(op, left, pieces[0], _pos(left))
+                for piece in pieces[1:]:
+                    out = Binary("matmul", out, piece, _pos(left))
+                return out
             return Binary(op, left, right, _pos(left))
         return method
 

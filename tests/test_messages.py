@@ -1,0 +1,125 @@
+"""Errors a person can act on: position and caret for parse errors, operands and shapes
+for shape errors, the unknown name, the missing or misshaped array — and never another
+exception type, whatever the input."""
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import matcalc
+from matcalc.errors import EvaluationError, ParseError, ShapeError, UnsupportedError
+
+
+@pytest.mark.parametrize("text, line, column, fragment", [
+    ("x + * y", 1, 5, "unexpected '*'"),
+    ("tr(X", 1, 5, "end of input"),
+    ("x @ y", 1, 3, "unexpected character '@'"),
+    ("A\n+ )", 2, 3, "unexpected ')'"),
+    ("(Xw - y", 1, 8, "expected ')'"),
+    ("", 1, 1, "empty expression"),
+])
+def test_parse_errors_give_line_column_and_caret(text, line, column, fragment):
+    with pytest.raises(ParseError) as info:
+        matcalc.parse(text)
+    error = info.value
+    assert (error.line, error.column) == (line, column)
+    assert fragment in str(error)
+    assert f"line {line}, column {column}" in str(error)
+    snippet = str(error).splitlines()[-2:]
+    assert snippet[1].index("^") - 2 == column - 1  # the caret sits under the column
+
+
+def test_unknown_function_suggests_the_nearest_name():
+    with pytest.raises(ParseError, match="unknown function 'tahn'; did you mean 'tanh'"):
+        matcalc.derive("sum(tahn(x))", wrt="x")
+
+
+def test_bare_sigma_is_explained():
+    with pytest.raises(ParseError, match="σ is the sigmoid function"):
+        matcalc.parse("σ x")
+
+
+@pytest.mark.parametrize("text, shapes, fragments", [
+    ("X*y", {"X": ("m", "n"), "y": ("m",)}, ["cannot multiply X (m×n) by y (m)", "n ≠ m"]),
+    ("sum(X + y)", {"X": ("m", "n"), "y": ("m",)}, ["cannot add X (m×n) and y (m)"]),
+    ("x'y", {"x": ("n",), "y": ("m",)}, ["xᵀ (1×n)", "y (m)", "n ≠ m"]),
+    ("tr(X)", {"X": ("m", "n")}, ["tr needs a square matrix", "X (m×n)"]),
+    ("det(x)", {"x": ("n",)}, ["det needs a square matrix", "x (n)"]),
+    ("sum(x .* y)", {"x": ("n",), "y": ("m",)}, ["cannot multiply elementwise x (n) by y (m)"]),
+    ("x / y", {"x": ("n",), "y": ("n",)}, ["the divisor must be a scalar"]),
+    ("sum(X^2)", {"X": ("m", "n")}, ["needs a square matrix", "X (m×n)"]),
+])
+def test_shape_errors_name_operands_and_shapes(text, shapes, fragments):
+    with pytest.raises(ShapeError) as info:
+        matcalc.derive(text, wrt=next(iter(shapes)), shapes=shapes)
+    for fragment in fragments:
+        assert fragment in str(info.value)
+    assert "line 1, column" in str(info.value)
+
+
+@pytest.mark.parametrize("wrt", ["", "1x", "x y", None, 3, []])
+def test_bad_wrt_is_a_matcalc_error(wrt):
+    with pytest.raises(matcalc.MatcalcError, match="wrt"):
+        matcalc.derive("x'x", wrt=wrt)
+
+
+@pytest.mark.parametrize("shapes", [{"x": ("n", "m", "p")}, {"x": (0,)}, {"x": (1.5,)}, {"x": "n,m"},
+                                    ["x"], {"": ("n",)}])
+def test_bad_shape_declarations_are_matcalc_errors(shapes):
+    with pytest.raises(matcalc.MatcalcError):
+        matcalc.derive("x'x", wrt="x", shapes=shapes)
+
+
+def test_vector_valued_expressions_say_what_is_unsupported():
+    with pytest.raises(UnsupportedError, match="vector- and matrix-valued"):
+        matcalc.derive("A*x", wrt="x")
+
+
+def test_evaluate_names_the_missing_array_and_the_expected_shape():
+    d = matcalc.derive("(Xw - y)^T(Xw - y)", wrt="w", shapes={"X": ("m", "n"), "w": ("n",), "y": ("m",)})
+    with pytest.raises(EvaluationError, match="missing array for y"):
+        d.evaluate(X=np.ones((3, 2)), w=np.ones(2))
+    with pytest.raises(EvaluationError, match=r"w has shape \(3,\), expected \(n,\) with n = 2"):
+        d.evaluate(X=np.ones((3, 2)), w=np.ones(3), y=np.ones(3))
+    with pytest.raises(EvaluationError, match="X must be a matrix"):
+        d.evaluate(X=np.ones(3), w=np.ones(2), y=np.ones(3))
+    with pytest.raises(EvaluationError, match="not a real numeric array"):
+        d.evaluate(X="abc", w=np.ones(2), y=np.ones(3))
+
+
+def test_evaluate_reports_a_singular_matrix():
+    with pytest.raises(EvaluationError, match="singular"):
+        matcalc.parse("tr(inv(X))").evaluate(X=np.zeros((2, 2)))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=40))
+def test_any_text_gives_a_result_or_a_matcalc_error(text):
+    try:
+        matcalc.derive(text, wrt="x")
+    except matcalc.MatcalcError as exc:
+        assert "internal error" not in str(exc), exc
+
+
+SEEDS = ["(Xw-y)^T(Xw-y)", "tr(A X^-1 B)", "½‖y − W₂σ(W₁x)‖²", "sum(log(1 + exp(-y .* (X*w))))",
+         "x'Ax + b'x", "logdet(X) - tr(S inv(X))"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.sampled_from(SEEDS), st.data())
+def test_mutated_expressions_give_a_result_or_a_matcalc_error(seed, data):
+    text = list(seed)
+    for _ in range(data.draw(st.integers(1, 3))):
+        i = data.draw(st.integers(0, len(text) - 1))
+        action = data.draw(st.sampled_from(["insert", "delete", "swap"]))
+        if action == "insert":
+            text.insert(i, data.draw(st.sampled_from(list("()+-*'^T.‖|xyAX12 ,/⊙ᵀ⁻¹²"))))
+        elif action == "delete" and len(text) > 1:
+            del text[i]
+        elif action == "swap" and i + 1 < len(text):
+            text[i], text[i + 1] = text[i + 1], text[i]
+    try:
+        matcalc.derive("".join(text), wrt="x")
+    except matcalc.MatcalcError as exc:
+        assert "internal error" not in str(exc), exc
