@@ -1,0 +1,81 @@
+"""The command line: LaTeX by default, text and JSON, shapes, stdin, exit codes."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+import matcalc
+from matcalc.cli import main
+
+
+def run(capsys, *argv):
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out.strip(), err.strip()
+
+
+def test_default_is_latex_of_the_seed_example(capsys):
+    assert run(capsys, "derive", "(Xw-y)^T(Xw-y)", "--wrt", "w") == \
+        (0, r"2 X^{\top} \left(X w - y\right)", "")
+
+
+def test_text_format_is_the_str_of_the_derivative(capsys):
+    code, out, _ = run(capsys, "derive", "tr(AXB)", "--wrt", "X", "--format", "text")
+    assert (code, out) == (0, str(matcalc.derive("tr(AXB)", wrt="X")))
+
+
+def test_json_format_carries_shape_text_and_latex(capsys):
+    code, out, _ = run(capsys, "derive", "tr(AXB)", "--wrt", "X", "--format", "json",
+                       "--shape", "A=n,m", "--shape", "X=m,3", "--shape", "B=3,n")
+    data = json.loads(out)
+    assert code == 0
+    assert data == {"expression": "tr(AXB)", "wrt": ["X"], "shape": ["m", 3],
+                    "text": "AᵀBᵀ", "latex": r"A^{\top} B^{\top}"}
+
+
+@pytest.mark.parametrize("spec, dims", [("X=m,n", ["m", "n"]), ("x=n", ["n"]), ("x=(4)", [4])])
+def test_shape_declarations(capsys, spec, dims):
+    name = spec.split("=")[0]
+    code, out, _ = run(capsys, "derive", f"sum({name})", "--wrt", name, "--shape", spec, "--format", "json")
+    assert code == 0 and json.loads(out)["shape"] == dims
+
+
+def test_scalar_shape_declaration(capsys):
+    code, out, _ = run(capsys, "derive", "a*x'x", "--wrt", "a", "--shape", "a=", "--format", "text")
+    assert (code, out) == (0, "xᵀx")
+
+
+def test_parse_error_is_one_line_with_position_and_exit_1(capsys):
+    code, out, err = run(capsys, "derive", "(Xw - y", "--wrt", "w")
+    assert code == 1 and out == ""
+    assert len(err.splitlines()) == 1 and "line 1, column 8" in err
+
+
+def test_shape_error_exit_1(capsys):
+    code, _, err = run(capsys, "derive", "X*y", "--wrt", "y", "--shape", "X=m,n", "--shape", "y=m")
+    assert code == 1 and "cannot multiply X (m×n) by y (m)" in err
+
+
+@pytest.mark.parametrize("argv", [["derive", "x"], ["derive", "x", "--wrt", "x", "--shape", "bad"],
+                                  ["derive", "x", "--wrt", "x", "--format", "pdf"], []])
+def test_usage_errors_exit_2(argv):
+    with pytest.raises(SystemExit) as info:
+        main(argv)
+    assert info.value.code == 2
+
+
+def test_expression_from_stdin_and_no_traceback_in_a_subprocess():
+    ok = subprocess.run([sys.executable, "-m", "matcalc", "derive", "-", "--wrt", "x", "--format", "text"],
+                        input="x'Ax", capture_output=True, text=True)
+    assert (ok.returncode, ok.stdout.strip()) == (0, "(A + Aᵀ)x")
+    bad = subprocess.run([sys.executable, "-m", "matcalc", "derive", "-", "--wrt", "x"],
+                         input=b"\xff\xfe x", capture_output=True)
+    assert bad.returncode == 1 and b"Traceback" not in bad.stderr and b"UTF-8" in bad.stderr
+
+
+def test_version(capsys):
+    with pytest.raises(SystemExit) as info:
+        main(["--version"])
+    assert info.value.code == 0 and capsys.readouterr().out.strip() == f"matcalc {matcalc.__version__}"
