@@ -17,6 +17,7 @@ from .expr import (
 
 ZERO = Const(Fraction(0))
 UNIT = Const(Fraction(1))
+_ONE = Fraction(1)
 
 
 def const(value: int | Fraction) -> Const:
@@ -38,8 +39,8 @@ def split_coefficient(e: Expr) -> tuple[Fraction, tuple[Expr, ...]]:
     if isinstance(e, MatMul) and isinstance(e.factors[0], Const):
         return e.factors[0].value, e.factors[1:]
     if isinstance(e, MatMul):
-        return Fraction(1), e.factors
-    return Fraction(1), (e,)
+        return _ONE, e.factors
+    return _ONE, (e,)
 
 
 def flatten_product(factors: tuple[Expr, ...] | list[Expr]) -> list[Expr]:
@@ -61,7 +62,7 @@ def _product_shape(factors: list[Expr]) -> tuple[Dim, Dim]:
 def mul(*factors: Expr) -> Expr:
     """Product with numbers folded into one leading coefficient, scalars moved before the
     matrix chain (they commute), identities dropped, and 0 absorbing."""
-    coefficient = Fraction(1)
+    coefficient = _ONE
     scalars: list[Expr] = []
     chain: list[Expr] = []
     flat = flatten_product(factors)

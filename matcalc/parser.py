@@ -79,7 +79,7 @@ def _grammar_path() -> Path:
 @functools.cache
 def _lark() -> Lark:
     return Lark(_grammar_path().read_text(encoding="utf-8"), parser="lalr", lexer="basic",
-                postlex=_NormBars(), propagate_positions=True, maybe_placeholders=False)
+                postlex=_NormBars(), maybe_placeholders=False)  # positions come from tokens
 
 
 def _pos(item) -> Pos:

@@ -168,10 +168,12 @@ def simplify(expr: Expr) -> Expr:
     for node in expr.walk():
         children = tuple(memo[c] for c in node.children)
         canonical = CANONICAL.get(type(node))
-        if canonical:
+        if children == node.children and not isinstance(node, Hadamard):
+            rebuilt = node  # unchanged (Hadamard is re-sorted even so: products first)
+        elif canonical:
             rebuilt = canonical(node, children)
         else:
-            rebuilt = node if children == node.children else node.with_children(children)
+            rebuilt = node.with_children(children)
         memo[node] = _rewrite(rebuilt, memo)
     return memo[expr]
 
