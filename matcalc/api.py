@@ -107,8 +107,8 @@ def _evaluate(node: Expr, variables: Mapping[str, Var], required: set[str],
               arrays: Mapping[str, Any]) -> np.ndarray | float:
     given = {normalize_name(k): v for k, v in arrays.items()}
     values, sizes = bind_dimensions({n: v for n, v in variables.items() if n in required}, given)
-    optional, more = bind_dimensions({n: v for n, v in variables.items() if n not in required},
-                                     given, required=False)
+    _, more = bind_dimensions({n: v for n, v in variables.items() if n not in required},
+                              given, required=False)  # checks, and sizes from unused arrays
     for dim, size in more.items():
         if sizes.setdefault(dim, size) != size:
             raise MatcalcError(f"dimension {dim} is {sizes[dim]} in one array and {size} in another")

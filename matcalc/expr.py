@@ -82,6 +82,7 @@ class Expr:
     # differential dA occurs inside.
     children: tuple["Expr", ...] = field(init=False, repr=False)
     has_differential: bool = field(init=False, repr=False)
+    _key: tuple = field(init=False, repr=False)  # the constructor fields, for equality
 
     # -- structure ---------------------------------------------------------------
     def _values(self) -> tuple:
@@ -99,6 +100,7 @@ class Expr:
         setattr_(self, "rows", rows)
         setattr_(self, "cols", cols)
         setattr_(self, "children", tuple(children))
+        setattr_(self, "_key", values)
         setattr_(self, "_hash", hash((type(self).__name__,) + values))
         setattr_(self, "has_differential", type(self).__name__ == "Differential"
                  or any(c.has_differential for c in children))
@@ -110,7 +112,7 @@ class Expr:
         return self is other or (
             type(self) is type(other)
             and self._hash == other._hash  # type: ignore[attr-defined]
-            and self._values() == other._values()  # type: ignore[attr-defined]
+            and self._key == other._key  # type: ignore[attr-defined]
         )
 
     def with_children(self, children: tuple["Expr", ...]) -> "Expr":

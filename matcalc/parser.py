@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Collection, Iterator
 
 import lark
-from lark import Lark, Token, Transformer, v_args
+from lark import Lark, Token, Transformer
 from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken, VisitError
 
 from .errors import ParseError
@@ -325,6 +325,6 @@ def parse_syntax(text: str, declared: Collection[str] = ()) -> Syntax:
             raise exc.orig_exc from None
         raise
     except RecursionError:
-        raise ParseError(f"expression nested too deeply", text, 1, 1) from None
+        raise ParseError("expression nested too deeply", text, 1, 1) from None
     except lark.exceptions.LarkError as exc:
         raise ParseError(f"cannot read the expression ({exc})", text, 1, 1) from None

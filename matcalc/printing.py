@@ -10,7 +10,7 @@ from __future__ import annotations
 from fractions import Fraction
 
 from .expr import (
-    ONE, Add, Apply, Const, Det, DiagMat, DiagVec, Differential, Expr, Hadamard, HPow,
+    Add, Apply, Const, Det, DiagMat, DiagVec, Differential, Expr, Hadamard, HPow,
     Identity, Inverse, LogDet, LogSumExp, MatMul, MatPow, Norm1, Norm2, Ones, Softmax, Sum,
     Trace, Transpose, Var, Zero,
 )

@@ -36,13 +36,17 @@ def _close(actual, expected, what):
 scalar_texts = expressions((ONE, ONE), depth=3)
 
 
+def _variable_and_shapes(text, choice):
+    """One of the text's variables (picked by `choice`) and the shapes of all of them."""
+    names = variables_in(text)
+    assume(names)
+    return names[choice % len(names)], declared_shapes(text)
+
+
 @SETTINGS
 @given(text=scalar_texts, choice=st.integers(0, 10), seed=st.integers(0, 2**16))
 def test_random_gradients_match_finite_differences(text, choice, seed):
-    names = variables_in(text)
-    assume(names)
-    wrt = names[choice % len(names)]
-    shapes = declared_shapes(text)
+    wrt, shapes = _variable_and_shapes(text, choice)
     d = matcalc.derive(text, wrt=wrt, shapes=shapes)
     f = matcalc.parse(text, shapes=shapes)
     for sizes in SIZE_SETS:
@@ -56,10 +60,7 @@ def test_random_gradients_match_finite_differences(text, choice, seed):
 @SETTINGS
 @given(text=scalar_texts, choice=st.integers(0, 10), seed=st.integers(0, 2**16))
 def test_printed_text_parses_back_to_the_same_value(text, choice, seed):
-    names = variables_in(text)
-    assume(names)
-    wrt = names[choice % len(names)]
-    shapes = declared_shapes(text)
+    wrt, shapes = _variable_and_shapes(text, choice)
     arrays = _arrays(shapes, SIZE_SETS[0], seed)
     f = matcalc.parse(text, shapes=shapes)
     again = matcalc.parse(str(f), shapes=shapes)

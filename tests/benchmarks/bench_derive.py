@@ -5,7 +5,9 @@ the depth L of an MLP loss.
     python tests/benchmarks/bench_derive.py [--rounds 15] [--json out.json]
 
 Contenders run interleaved (each round times every contender once per expression), the
-median per (expression, contender) is reported with its ratio to matcalc.  SymPy and
+median per (expression, contender) is reported with its ratio to matcalc.  As in timeit,
+garbage is collected before and collection is paused during each timed call, so no
+contender pays for another's garbage.  SymPy and
 tensorgrad are optional: a contender that is not installed, or fails on an expression,
 is reported as such.  Nothing here asserts a time: the machine is noisy (2 cores).
 """
@@ -13,6 +15,7 @@ is reported as such.  Nothing here asserts a time: the machine is noisy (2 cores
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import math
 import statistics
@@ -192,12 +195,16 @@ def _is_zero(result: object) -> bool:
 def _time(fn: Callable[[], object]) -> float | str:
     """Seconds, or why there is no time: a failure, or a wrong zero result (every case
     here has a nonzero derivative; SymPy returns 0 for log det)."""
+    gc.collect()  # as timeit: no contender pays for another's garbage
+    gc.disable()
     try:
         start = time.perf_counter()
         result = fn()
         elapsed = time.perf_counter() - start
     except Exception as exc:
         return f"fails: {type(exc).__name__}"
+    finally:
+        gc.enable()
     return "wrong: returns 0" if _is_zero(result) else elapsed
 
 
@@ -270,8 +277,11 @@ else:
     r = MatrixSymbol("y", dims[layers], 1) - a
     run = lambda: (r.T * r / 2).diff(W1)
 run()
+import gc
 for _ in range(rounds):
+    gc.collect(); gc.disable()
     start = time.perf_counter(); run(); times.append(time.perf_counter() - start)
+    gc.enable()
 print(statistics.median(times))
 """
 
