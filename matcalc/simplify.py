@@ -168,12 +168,10 @@ def simplify(expr: Expr) -> Expr:
     for node in expr.walk():
         children = tuple(memo[c] for c in node.children)
         canonical = CANONICAL.get(type(node))
-        if children == node.children and not isinstance(node, Hadamard):
-            rebuilt = node  # unchanged (Hadamard is re-sorted even so: products first)
-        elif canonical:
+        if canonical:  # also for unchanged children: the input's own y − y must become 0
             rebuilt = canonical(node, children)
         else:
-            rebuilt = node.with_children(children)
+            rebuilt = node if children == node.children else node.with_children(children)
         memo[node] = _rewrite(rebuilt, memo)
     return memo[expr]
 
