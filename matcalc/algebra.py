@@ -46,10 +46,12 @@ def split_coefficient(e: Expr) -> tuple[Fraction, tuple[Expr, ...]]:
 def flatten_product(factors: tuple[Expr, ...] | list[Expr]) -> list[Expr]:
     """The factors of nested products, in order.  A scalar-valued product of non-scalars
     (xᵀy) stays whole beside other matrices: it scales them, it does not chain with them."""
+    if not any(isinstance(f, MatMul) for f in factors):
+        return list(factors)
     flat: list[Expr] = []
     for f in factors:
-        keep_whole = f.is_scalar and any(not g.is_scalar for g in getattr(f, "factors", ())) and any(
-            not o.is_scalar for o in factors if o is not f)
+        keep_whole = isinstance(f, MatMul) and f.is_scalar and any(
+            not g.is_scalar for g in f.factors) and any(not o.is_scalar for o in factors if o is not f)
         flat.extend(f.factors if isinstance(f, MatMul) and not keep_whole else (f,))
     return flat
 
@@ -73,13 +75,13 @@ def mul(*factors: Expr) -> Expr:
             scalars.append(f)
         else:
             chain.append(f)
-    rows, cols = _product_shape(flat)
     if coefficient == 0 or any(isinstance(f, Zero) for f in flat):
+        rows, cols = _product_shape(flat)
         return ZERO if (rows, cols) == (ONE, ONE) else Zero((rows, cols))
     if len(chain) > 1:
         chain = [f for f in chain if not isinstance(f, Identity)] or chain[:1]
         chain = _merge_powers(chain)
-    body = _merge_scalar_powers(scalars) + chain
+    body = (_merge_scalar_powers(scalars) if len(scalars) > 1 else scalars) + chain
     if not body:
         return Const(coefficient)
     if coefficient != 1:

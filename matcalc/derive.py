@@ -16,22 +16,24 @@ from .rules.adjoints import pullback
 from .rules.differentials import differential
 
 
-def _depends_on(f: Expr, x: Var) -> set[Expr]:
-    """The subtrees of f that contain x (x included)."""
+def _depends_on(f: Expr, x: Var) -> list[Expr]:
+    """The subtrees of f that contain x (x included), children before parents."""
     dependent: set[Expr] = set()
+    order: list[Expr] = []
     for node in f.walk():
         if node == x or any(c in dependent for c in node.children):
             dependent.add(node)
-    return dependent
+            order.append(node)
+    return order
 
 
 def gradient(f: Expr, x: Var) -> Expr:
     """∂f/∂x for scalar f, shaped like x."""
     assert f.is_scalar, "gradient() needs a scalar function"
-    dependent = _depends_on(f, x)
-    if f not in dependent:
+    order = _depends_on(f, x)
+    if not order or order[-1] != f:
         return zero_like(x)
-    order = [n for n in f.walk() if n in dependent]  # children before parents
+    dependent = set(order)
     contributions: dict[Expr, list[Expr]] = {f: [UNIT]}
     for node in reversed(order):
         if node == x:

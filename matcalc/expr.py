@@ -83,6 +83,7 @@ class Expr:
     children: tuple["Expr", ...] = field(init=False, repr=False)
     has_differential: bool = field(init=False, repr=False)
     _key: tuple = field(init=False, repr=False)  # the constructor fields, for equality
+    _is_differential: ClassVar[bool] = False
 
     # -- structure ---------------------------------------------------------------
     def _values(self) -> tuple:
@@ -102,8 +103,13 @@ class Expr:
         setattr_(self, "children", tuple(children))
         setattr_(self, "_key", values)
         setattr_(self, "_hash", hash((type(self).__name__,) + values))
-        setattr_(self, "has_differential", type(self).__name__ == "Differential"
-                 or any(c.has_differential for c in children))
+        held = self._is_differential
+        if not held:
+            for c in children:
+                if c.has_differential:
+                    held = True
+                    break
+        setattr_(self, "has_differential", held)
 
     def __hash__(self) -> int:
         return self._hash
@@ -397,6 +403,7 @@ class Differential(Expr):
     """dA: the placeholder a linear differential is written in (reverse mode transposes it away)."""
 
     arg: Expr
+    _is_differential: ClassVar[bool] = True
 
     def __post_init__(self) -> None:
         self._finish(self.arg.rows, self.arg.cols)

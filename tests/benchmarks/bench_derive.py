@@ -6,8 +6,8 @@ the depth L of an MLP loss.
 
 Contenders run interleaved (each round times every contender once per expression), the
 median per (expression, contender) is reported with its ratio to matcalc.  As in timeit,
-garbage is collected before and collection is paused during each timed call, so no
-contender pays for another's garbage.  SymPy and
+garbage collection is paused during each timed call, so no contender pays for
+collecting another's garbage.  SymPy and
 tensorgrad are optional: a contender that is not installed, or fails on an expression,
 is reported as such.  Nothing here asserts a time: the machine is noisy (2 cores).
 """
@@ -195,8 +195,7 @@ def _is_zero(result: object) -> bool:
 def _time(fn: Callable[[], object]) -> float | str:
     """Seconds, or why there is no time: a failure, or a wrong zero result (every case
     here has a nonzero derivative; SymPy returns 0 for log det)."""
-    gc.collect()  # as timeit: no contender pays for another's garbage
-    gc.disable()
+    gc.disable()  # as timeit: no contender pays for collecting another's garbage
     try:
         start = time.perf_counter()
         result = fn()
@@ -279,7 +278,7 @@ else:
 run()
 import gc
 for _ in range(rounds):
-    gc.collect(); gc.disable()
+    gc.disable()
     start = time.perf_counter(); run(); times.append(time.perf_counter() - start)
     gc.enable()
 print(statistics.median(times))
