@@ -87,22 +87,27 @@ class Expr:
 
     # -- structure ---------------------------------------------------------------
     def _values(self) -> tuple:
-        return tuple(getattr(self, name) for name in _field_names(type(self)))
+        return self._key
 
     def _finish(self, rows: Dim, cols: Dim) -> None:
-        values = self._values()
-        children: list[Expr] = []
-        for value in values:
-            if isinstance(value, Expr):
-                children.append(value)
-            elif isinstance(value, tuple) and value and isinstance(value[0], Expr):
-                children.extend(value)
+        cls = type(self)
+        values = tuple([getattr(self, name) for name in _field_names(cls)])
+        if len(values) == 1 and isinstance(values[0], Expr):  # the common unary case
+            children: tuple[Expr, ...] = values
+        else:
+            found: list[Expr] = []
+            for value in values:
+                if isinstance(value, Expr):
+                    found.append(value)
+                elif isinstance(value, tuple) and value and isinstance(value[0], Expr):
+                    found.extend(value)
+            children = tuple(found)
         setattr_ = object.__setattr__
         setattr_(self, "rows", rows)
         setattr_(self, "cols", cols)
-        setattr_(self, "children", tuple(children))
+        setattr_(self, "children", children)
         setattr_(self, "_key", values)
-        setattr_(self, "_hash", hash((type(self).__name__,) + values))
+        setattr_(self, "_hash", hash((cls.__name__, values)))
         held = self._is_differential
         if not held:
             for c in children:
