@@ -11,8 +11,8 @@ import numpy as np
 from .build import typed
 from .derive import gradient
 from .errors import MatcalcError, UnsupportedError
-from .evaluate import bind_dimensions, evaluate_internal, _size
-from .expr import Dim, Expr, Var, external_shape, free_vars
+from .evaluate import evaluate
+from .expr import Dim, Expr, Var, free_vars
 from .parser import normalize_name, parse_syntax
 from .printing import to_latex, to_text
 from .shapes import conventional_rank, declared_dims, normalize_shapes
@@ -105,16 +105,7 @@ class Derivative(Expression):
 
 def _evaluate(node: Expr, variables: Mapping[str, Var], required: set[str],
               arrays: Mapping[str, Any]) -> np.ndarray | float:
-    given = {normalize_name(k): v for k, v in arrays.items()}
-    values, sizes = bind_dimensions({n: v for n, v in variables.items() if n in required}, given)
-    _, more = bind_dimensions({n: v for n, v in variables.items() if n not in required},
-                              given, required=False)  # checks, and sizes from unused arrays
-    for dim, size in more.items():
-        if sizes.setdefault(dim, size) != size:
-            raise MatcalcError(f"dimension {dim} is {sizes[dim]} in one array and {size} in another")
-    result = evaluate_internal(node, values, sizes)
-    shape = tuple(_size(d, sizes) for d in external_shape(node.rows, node.cols))
-    return float(result[0, 0]) if not shape else result.reshape(shape)
+    return evaluate(node, {normalize_name(k): v for k, v in arrays.items()}, variables, required)
 
 
 def _declared(shapes: Mapping[str, Any] | None) -> dict[str, tuple[Dim, Dim]]:
@@ -124,9 +115,12 @@ def _declared(shapes: Mapping[str, Any] | None) -> dict[str, tuple[Dim, Dim]]:
 @_public
 def parse(expr: str, shapes: Mapping[str, Any] | None = None) -> Expression:
     """The typed expression for `expr`; `shapes` maps names to () / (n,) / (m, n)."""
+    return _parse(expr, _declared(shapes))
+
+
+def _parse(expr: str, declared: Mapping[str, tuple[Dim, Dim]]) -> Expression:
     if not isinstance(expr, str):
         raise MatcalcError(f"the expression must be a str, got {type(expr).__name__}")
-    declared = _declared(shapes)
     return Expression(typed(parse_syntax(expr, tuple(declared)), declared), expr)
 
 
@@ -163,9 +157,9 @@ def _variable(name: str, f: Expr, declared: Mapping[str, tuple[Dim, Dim]]) -> Va
 def derive(expr: str, wrt: str | Sequence[str], shapes: Mapping[str, Any] | None = None) -> Derivative:
     """∂expr/∂wrt, simplified to textbook form (layout S + V)."""
     names = _wrt_names(wrt)
-    function = parse(expr, shapes)
-    f = function.node
     declared = _declared(shapes)
+    function = _parse(expr, declared)
+    f = function.node
     variables = tuple(_variable(n, f, declared) for n in names)
     if not f.is_scalar:
         raise UnsupportedError(

@@ -6,7 +6,7 @@ matrix product; arrays come in and go out in the user's layout (vectors 1-D, sca
 
 from __future__ import annotations
 
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Collection, Mapping
 
 import numpy as np
 
@@ -20,13 +20,14 @@ from .functions import ELEMENTWISE
 
 
 def bind_dimensions(variables: Mapping[str, Var], arrays: Mapping[str, Any],
-                    required: bool = True) -> tuple[dict[str, np.ndarray], dict[Dim, int]]:
-    """Check each variable's array against its shape; return 2-D arrays and dimension sizes."""
+                    required: Collection[str] | None = None) -> tuple[dict[str, np.ndarray], dict[Dim, int]]:
+    """Check each given variable's array against its shape (all of `required`, default all,
+    must be given); return 2-D arrays and the dimension sizes they fix together."""
     sizes: dict[Dim, int] = {}
     values: dict[str, np.ndarray] = {}
     for name, var in variables.items():
         if name not in arrays:
-            if not required:
+            if required is not None and name not in required:
                 continue
             expected = external_shape(var.rows, var.cols)
             raise EvaluationError(f"missing array for {name} (shape {_show_shape(expected)})")
@@ -130,9 +131,11 @@ RULES: dict[type, Callable[[Expr, list[np.ndarray]], np.ndarray]] = {
 }
 
 
-def evaluate(expr: Expr, arrays: Mapping[str, Any]) -> np.ndarray | float:
-    """The value of `expr` for the given arrays (extra arrays are ignored)."""
-    values, sizes = bind_dimensions(free_vars(expr), arrays)
+def evaluate(expr: Expr, arrays: Mapping[str, Any], variables: Mapping[str, Var] | None = None,
+             required: Collection[str] | None = None) -> np.ndarray | float:
+    """The value of `expr` for the given arrays (extra arrays are ignored).  `variables`
+    (default: those of expr) are checked and fix dimension sizes; `required` must be given."""
+    values, sizes = bind_dimensions(variables or free_vars(expr), arrays, required)
     result = evaluate_internal(expr, values, sizes)
     shape = tuple(_size(d, sizes) for d in external_shape(expr.rows, expr.cols))
     return float(result[0, 0]) if not shape else result.reshape(shape)

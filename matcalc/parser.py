@@ -54,8 +54,8 @@ class _NormBars:
     operand (`‖x‖‖y‖` is a product of two norms); otherwise it opens one."""
 
     always_accept = ("BAR",)
-    ENDS_OPERAND = {"NAME", "NUMBER", "RPAR", "TRANSPOSE", "INVERSE_TRANSPOSE", "POWER",
-                    "HPOWER", "NORM_CLOSE", "ONES", "FRACTION_CHAR", "NORM_SUB"}
+    ENDS_OPERAND = frozenset({"NAME", "NUMBER", "RPAR", "TRANSPOSE", "INVERSE_TRANSPOSE", "POWER",
+                              "HPOWER", "NORM_CLOSE", "ONES", "FRACTION_CHAR", "NORM_SUB"})
 
     def process(self, stream: Iterator[Token]) -> Iterator[Token]:
         depth, previous = 0, None

@@ -118,6 +118,16 @@ class Printer:
             out += self.hdiv_sep + self.wrap(d, POSTFIX)
         return out, PRODUCT
 
+    # -- leaves ---------------------------------------------------------------------
+    def _Identity(self, e: Identity) -> tuple[str, int]:
+        return "I", ATOM
+
+    def _Ones(self, e: Ones) -> tuple[str, int]:
+        return self.ones_mark, ATOM
+
+    def _Zero(self, e: Zero) -> tuple[str, int]:
+        return "0", ATOM
+
     # -- postfix --------------------------------------------------------------------
     def _Transpose(self, e: Transpose) -> tuple[str, int]:
         if isinstance(e.arg, Inverse):
@@ -180,7 +190,7 @@ def _is_tight(e: Expr) -> bool:
 
 class TextPrinter(Printer):
     minus, add_sep, sub_sep, hdiv_sep = "−", " + ", " − ", " ./ "
-    transpose_mark, inverse_mark, inverse_transpose = "ᵀ", "⁻¹", "⁻ᵀ"
+    transpose_mark, inverse_mark, inverse_transpose, ones_mark = "ᵀ", "⁻¹", "⁻ᵀ", "𝟙"
 
     def paren(self, text: str) -> str:
         return f"({text})"
@@ -233,15 +243,6 @@ class TextPrinter(Printer):
             return "−" + self._Const(Const(-e.value))[0], NEG
         return (str(e.value), ATOM) if e.value.denominator == 1 else (str(e.value), PRODUCT)
 
-    def _Identity(self, e: Identity) -> tuple[str, int]:
-        return "I", ATOM
-
-    def _Ones(self, e: Ones) -> tuple[str, int]:
-        return "𝟙", ATOM
-
-    def _Zero(self, e: Zero) -> tuple[str, int]:
-        return "0", ATOM
-
     def _Differential(self, e: Differential) -> tuple[str, int]:
         return "d" + self.wrap(e.arg, ATOM), ATOM
 
@@ -259,7 +260,7 @@ class TextPrinter(Printer):
 
 class LatexPrinter(Printer):
     minus, add_sep, sub_sep, hdiv_sep = "-", " + ", " - ", r" \oslash "
-    transpose_mark, inverse_mark, inverse_transpose = r"^{\top}", "^{-1}", r"^{-\top}"
+    transpose_mark, inverse_mark, inverse_transpose, ones_mark = r"^{\top}", "^{-1}", r"^{-\top}", r"\mathbf{1}"
 
     def paren(self, text: str) -> str:
         return rf"\left({text}\right)"
@@ -302,15 +303,6 @@ class LatexPrinter(Printer):
         if v < 0:
             return "-" + self._Const(Const(-v))[0], NEG
         return (str(v), ATOM) if v.denominator == 1 else (rf"\frac{{{v.numerator}}}{{{v.denominator}}}", ATOM)
-
-    def _Identity(self, e: Identity) -> tuple[str, int]:
-        return "I", ATOM
-
-    def _Ones(self, e: Ones) -> tuple[str, int]:
-        return r"\mathbf{1}", ATOM
-
-    def _Zero(self, e: Zero) -> tuple[str, int]:
-        return "0", ATOM
 
     def _Differential(self, e: Differential) -> tuple[str, int]:
         return r"\mathrm{d}" + self.wrap(e.arg, ATOM), ATOM
