@@ -337,7 +337,7 @@ class _Builder:
         f = node.func
         if f in ELEMENTWISE:
             return Apply(f, arg)
-        if arg.is_scalar and f in ("tr", "det", "sum"):
+        if arg.is_scalar and f in ("tr", "det", "sum", "diag"):
             return arg
         if arg.is_scalar and f == "inv":
             return HPow(arg, Fraction(-1))

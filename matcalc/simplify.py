@@ -152,8 +152,9 @@ CANONICAL: dict[type, Callable[..., Expr]] = {
     Transpose: lambda e, ch: transpose(ch[0]),
     Inverse: lambda e, ch: inverse(ch[0]),
     HPow: lambda e, ch: hpow(ch[0], e.p),
-    # diag(Aᵀ) = diag(A)
-    DiagVec: lambda e, ch: DiagVec(ch[0].arg if isinstance(ch[0], Transpose) else ch[0]),
+    # diag(Aᵀ) = diag(A), diag(𝟙ₘₓₘ) = 𝟙ₘ
+    DiagVec: lambda e, ch: Ones((ch[0].rows, ONE)) if isinstance(ch[0], Ones) else DiagVec(
+        ch[0].arg if isinstance(ch[0], Transpose) else ch[0]),
     # diag(𝟙) = I
     DiagMat: lambda e, ch: Identity(ch[0].rows) if isinstance(ch[0], Ones) else DiagMat(ch[0]),
 }
