@@ -12,7 +12,7 @@ from __future__ import annotations
 from fractions import Fraction
 from typing import Callable, Optional
 
-from .algebra import add, hadamard, hpow, inverse, mul, split_coefficient, transpose
+from .algebra import add, broadcast, hadamard, hpow, inverse, is_zero, mul, split_coefficient, transpose
 from .expr import (
     ONE, Add, Apply, Const, DiagMat, DiagVec, Expr, Identity, Hadamard, HPow, Inverse, MatMul, Ones, Sum, Transpose,
 )
@@ -145,6 +145,16 @@ RULES: dict[type, tuple[Rule, ...]] = {
     MatMul: (sigmoid_from_exp, inner_product_cancel, ones_inner_product),
 }
 
+AT_ZERO = {"exp": 1, "sin": 0, "cos": 1, "tanh": 0, "sigmoid": Fraction(1, 2), "relu": 0,
+           "abs": 0, "sqrt": 0, "sign": 0, "step": 0}
+
+
+def _apply_at_zero(fn: str, zero: Expr) -> Expr:
+    if fn not in AT_ZERO:
+        return Apply(fn, zero)  # log(0) is no number; softplus(0) = log 2 stays symbolic
+    return broadcast(Const(Fraction(AT_ZERO[fn])), zero) if AT_ZERO[fn] else zero
+
+
 CANONICAL: dict[type, Callable[..., Expr]] = {
     MatMul: lambda e, ch: mul(*ch),
     Add: lambda e, ch: add(*ch),
@@ -152,6 +162,8 @@ CANONICAL: dict[type, Callable[..., Expr]] = {
     Transpose: lambda e, ch: transpose(ch[0]),
     Inverse: lambda e, ch: inverse(ch[0]),
     HPow: lambda e, ch: hpow(ch[0], e.p),
+    # f(0) for the elementwise functions whose value at 0 is a rational constant
+    Apply: lambda e, ch: _apply_at_zero(e.fn, ch[0]) if is_zero(ch[0]) else Apply(e.fn, ch[0]),
     # diag(Aᵀ) = diag(A), diag(𝟙ₘₓₘ) = 𝟙ₘ
     DiagVec: lambda e, ch: Ones((ch[0].rows, ONE)) if isinstance(ch[0], Ones) else DiagVec(
         ch[0].arg if isinstance(ch[0], Transpose) else ch[0]),
