@@ -8,7 +8,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 SCRIPT = r"""
 import matcalc
-for text, wrt in [("(Xw-y)^T(Xw-y)", "X"), ("x'Ax + b'x", "x"), ("sum(log(1 + exp(-y .* (X*w))))", "w"),
+for text, wrt in [("(Xw-y)^T(Xw-y)", "X"), ("x'Ax + u'x", "x"), ("sum(log(1 + exp(-y .* (X*w))))", "w"),
                   ("½‖y − W₂σ(W₁x + b₁) − b₂‖²", "W1"), ("logdet(X) - tr(S inv(X))", "X"),
                   ("‖Xw − y‖² + λ norm1(w)", "w"), ("-y'log(softmax(Wx))", "W")]:
     d = matcalc.derive(text, wrt=wrt)
