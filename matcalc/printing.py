@@ -212,7 +212,8 @@ class TextPrinter(Printer):
         out = "" if c.numerator == 1 and numerator else str(c.numerator)
         previous: Expr | None = None
         for i, (f, (text, level)) in enumerate(zip(numerator, pieces)):
-            if level < PRODUCT or (level == PRODUCT and (i > 0 or out)) or isinstance(f, Hadamard):
+            if level < PRODUCT or (level == PRODUCT and (i > 0 or out)) or isinstance(f, Hadamard) or (
+                    out and text.startswith("‖")):  # a bar after an operand would close an outer norm
                 text = self.paren(text)
             # A space only where two letters would otherwise fuse into one token
             # (a long name, a function name): `Xw`, `2Xᵀ(Xw − y)`, but `W₂ tanh(W₁x)`.

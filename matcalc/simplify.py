@@ -14,7 +14,7 @@ from typing import Callable, Optional
 
 from .algebra import add, broadcast, hadamard, hpow, inverse, is_zero, mul, split_coefficient, transpose
 from .expr import (
-    ONE, Add, Apply, Const, DiagMat, DiagVec, Expr, Identity, Hadamard, HPow, Inverse, MatMul, Ones, Sum, Transpose,
+    ONE, Add, Apply, Const, DiagMat, DiagVec, Expr, Identity, Zero, Hadamard, HPow, Inverse, MatMul, Ones, Sum, Transpose,
 )
 
 Rule = Callable[[Expr], Optional[Expr]]
@@ -78,6 +78,11 @@ def sigmoid_from_exp(e: Expr) -> Optional[Expr]:
             u = _is_one_plus_exp(f.arg)
             if u is None:
                 continue
+            if isinstance(e, MatMul) and not f.is_scalar:
+                # A matrix factor of a product: rewrite it in place; it does not meet its
+                # neighbours elementwise.
+                i = factors.index(f)
+                return mul(*factors[:i], Apply("sigmoid", mul(Const(Fraction(-1)), u)), *factors[i + 1:])
             rest = list(factors)
             rest.remove(f)
             if Apply("exp", u) in rest:
@@ -164,11 +169,12 @@ CANONICAL: dict[type, Callable[..., Expr]] = {
     HPow: lambda e, ch: hpow(ch[0], e.p),
     # f(0) for the elementwise functions whose value at 0 is a rational constant
     Apply: lambda e, ch: _apply_at_zero(e.fn, ch[0]) if is_zero(ch[0]) else Apply(e.fn, ch[0]),
-    # diag(Aᵀ) = diag(A), diag(𝟙ₘₓₘ) = 𝟙ₘ
-    DiagVec: lambda e, ch: Ones((ch[0].rows, ONE)) if isinstance(ch[0], Ones) else DiagVec(
-        ch[0].arg if isinstance(ch[0], Transpose) else ch[0]),
-    # diag(𝟙) = I
-    DiagMat: lambda e, ch: Identity(ch[0].rows) if isinstance(ch[0], Ones) else DiagMat(ch[0]),
+    # diag(Aᵀ) = diag(A), diag(𝟙ₘₓₘ) = 𝟙ₘ, diag(0) = 0
+    DiagVec: lambda e, ch: Ones((ch[0].rows, ONE)) if isinstance(ch[0], Ones) else Zero(
+        (ch[0].rows, ONE)) if is_zero(ch[0]) else DiagVec(ch[0].arg if isinstance(ch[0], Transpose) else ch[0]),
+    # diag(𝟙) = I, diag(0) = 0
+    DiagMat: lambda e, ch: Identity(ch[0].rows) if isinstance(ch[0], Ones) else Zero(
+        (ch[0].rows, ch[0].rows)) if is_zero(ch[0]) else DiagMat(ch[0]),
 }
 
 MAX_REWRITES = 50

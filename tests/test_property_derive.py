@@ -102,3 +102,28 @@ def test_square_cases_are_right_when_every_dimension_is_equal(text, wrt):
         f = matcalc.parse(text, shapes=shapes)
         expected = central_difference(lambda a: f.evaluate(**a), arrays, wrt)
         _close(matcalc.derive(text, wrt=wrt, shapes=shapes).evaluate(**arrays), expected, text)
+
+
+# Inputs the random searches found, kept as fixed cases (text, variable).
+REGRESSIONS = [
+    ("sum((AC) ./ (1 + exp(A)))", "A"),            # σ rewrite met a matrix factor of a product
+    ("sum((B'CB) ./ (1 + exp(B'B)))", "B"),
+    ("‖D .* diag(y - y)‖ + tr(DᵀD)", "D"),          # diag(0) must fold to 0
+    ("sum(y + (y)/(1 + (a)^2))", "a"),             # a sum of broadcast scalars kept its shape
+    ("det(4I + tanh((det(4I + tanh(vvᵀ)/4))(D))/4)", "v"),  # each I has its own size
+    ("‖vyᵀ + vyᵀ + (vyᵀ)(D)‖²", "D"),              # postfix after a recycled letter run
+    ("‖y‖² (‖(log(1 + exp(C)))ᵀ(‖z‖²)C‖)", "C"),   # a norm after an operand inside a norm
+]
+
+
+@pytest.mark.parametrize("text, wrt", REGRESSIONS)
+def test_regressions_found_by_random_search(text, wrt):
+    shapes = declared_shapes(text)
+    f = matcalc.parse(text, shapes=shapes)
+    d = matcalc.derive(text, wrt=wrt, shapes=shapes)
+    for sizes in SIZE_SETS:
+        arrays = _arrays(shapes, sizes, 0)
+        expected = central_difference(lambda a: f.evaluate(**a), arrays, wrt)
+        _close(d.evaluate(**arrays), expected, f"∂({text})/∂{wrt} = {d}")
+        _close(matcalc.parse(str(d), shapes=shapes).evaluate(**arrays), d.evaluate(**arrays), str(d))
+        _close(matcalc.parse(str(f), shapes=shapes).evaluate(**arrays), f.evaluate(**arrays), str(f))
