@@ -93,9 +93,8 @@ def _exponent(text: str) -> Fraction:
     special = {"⁻¹": Fraction(-1), "²": Fraction(2), "³": Fraction(3)}
     if text in special:
         return special[text]
-    body = re.sub(r"[\s{}()^.]", "", text.replace("^", "", 1) if text.startswith(".") else text)
-    body = body.lstrip("^")
-    return Fraction(body)
+    body = text[2:] if text.startswith(".^") else text[1:]  # drop the operator, keep a decimal point
+    return Fraction(re.sub(r"[\s{}()]", "", body))
 
 
 class _ToSyntax(Transformer):

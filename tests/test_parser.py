@@ -91,3 +91,11 @@ def test_hostile_inputs_end_in_a_parse_error_quickly(text):
     except ParseError:
         pass
     assert time.perf_counter() - start < 5
+
+
+@pytest.mark.parametrize("text, tree", [
+    ("a^0.5", "(power 1/2 a)"), ("x.^0.5", "(hpower 1/2 x)"), ("x.^(1/2)", "(hpower 1/2 x)"),
+    ("x.^-1.5", "(hpower -3/2 x)"), ("A^{-2}", "(power -2 A)"), ("a^(-1/3)", "(power -1/3 a)"),
+])
+def test_exponents_keep_their_decimal_point_and_sign(text, tree):
+    assert sexp(parse_syntax(text)) == tree
