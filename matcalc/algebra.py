@@ -155,10 +155,6 @@ def add(*terms: Expr) -> Expr:
     return kept[0] if len(kept) == 1 else Add(tuple(kept))
 
 
-def sub(a: Expr, b: Expr) -> Expr:
-    return add(a, neg(b))
-
-
 def _is_symmetric(e: Expr) -> bool:
     return isinstance(e, (Identity, DiagMat)) or e.is_scalar
 

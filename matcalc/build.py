@@ -15,7 +15,7 @@ from .errors import ShapeError, UnsupportedError
 from .expr import (
     ONE, Add, Apply, Const, Det, DiagMat, DiagVec, Dim, Expr, Hadamard, HPow, Identity,
     Inverse, LogDet, LogSumExp, MatMul, MatPow, Norm1, Norm2, Ones, Softmax, Sum, Trace,
-    Transpose, Var,
+    Transpose, Var, shape_text,
 )
 from .algebra import flatten_product
 from .functions import ELEMENTWISE
@@ -79,14 +79,7 @@ class Typing:
         return self.hints.get(t, "?") if isinstance(t, DimVar) else str(t)
 
     def shape_text(self, s: Shape) -> str:
-        r, c = (self.unifier.find(x) for x in s)
-        if r is ONE and c is ONE:
-            return "scalar"
-        if c is ONE:
-            return self.dim_text(r)
-        if r is ONE:
-            return f"1×{self.dim_text(c)}"
-        return f"{self.dim_text(r)}×{self.dim_text(c)}"
+        return shape_text(self.unifier.find(s[0]), self.unifier.find(s[1]), self.dim_text)
 
     def fail(self, message: str, node: Syntax) -> ShapeError:
         return ShapeError(f"{message} (at line {node.pos.line}, column {node.pos.column})")

@@ -16,7 +16,7 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass, field, fields
 from fractions import Fraction
-from typing import ClassVar, Iterator, Union
+from typing import Callable, ClassVar, Iterator, Union
 
 
 class _One:
@@ -41,15 +41,16 @@ ONE = _One()
 Dim = Union[str, int, _One]
 
 
-def shape_text(rows: Dim, cols: Dim) -> str:
-    """`m×n` for a matrix, `n` for a vector, `1×n` for a row vector, `scalar`."""
+def shape_text(rows: object, cols: object, name: Callable[[object], str] = str) -> str:
+    """`m×n` for a matrix, `n` for a vector, `1×n` for a row vector, `scalar`; `name`
+    writes one dimension."""
     if rows is ONE and cols is ONE:
         return "scalar"
     if cols is ONE:
-        return str(rows)
+        return name(rows)
     if rows is ONE:
-        return f"1×{cols}"
-    return f"{rows}×{cols}"
+        return f"1×{name(cols)}"
+    return f"{name(rows)}×{name(cols)}"
 
 
 def external_shape(rows: Dim, cols: Dim) -> tuple[str | int, ...]:

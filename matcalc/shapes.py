@@ -122,9 +122,6 @@ class Unifier:
             taken.add(names[t])  # type: ignore[arg-type]
         return names[t]
 
-    def show(self, t: Term) -> str:
-        t = self.find(t)
-        return "?" if isinstance(t, DimVar) else str(t)
 
 
 def _dim_names():
