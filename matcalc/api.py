@@ -9,6 +9,7 @@ from typing import Any, Callable, Mapping, Sequence, TypeVar
 import numpy as np
 
 from .build import typed
+from .codegen import function_source, parameter_names
 from .derive import gradient
 from .errors import MatcalcError, UnsupportedError
 from .evaluate import evaluate
@@ -79,6 +80,12 @@ class Expression:
         """The value for NumPy arrays given by name (vectors 1-D; extra names ignored)."""
         return _evaluate(self.node, free_vars(self.node), set(free_vars(self.node)), arrays)
 
+    @_public
+    def numpy_source(self, name: str = "f") -> str:
+        """A standalone module (it imports only numpy) defining `name(vars...)` → the value."""
+        variables = tuple(free_vars(self.node).values())
+        return function_source(name, [self.node], variables, f"{self}.")
+
 
 class Derivative(Expression):
     """∂f/∂x in the layout S + V (output shape, then variable shape)."""
@@ -101,6 +108,21 @@ class Derivative(Expression):
         variables = {**free_vars(self.function.node), **{v.name: v for v in self._wrt_vars}}
         required = set(free_vars(self.node)) | {v.name for v in self._wrt_vars}
         return _evaluate(self.node, variables, required, arrays)
+
+
+    @_public
+    def numpy_source(self, name: str | None = None, value: bool = False) -> str:
+        """A standalone module (it imports only numpy) defining `name(vars...)` that returns
+        the derivative, or `(f, derivative)` with value=True, sharing their common work."""
+        variables = tuple({**free_vars(self.function.node),
+                           **{v.name: v for v in self._wrt_vars}}.values())
+        if name is None:
+            name = "grad_" + "_".join(parameter_names(self._wrt_vars).values())
+        what = "∂/∂" + ", ∂/∂".join(self.wrt)
+        summary = f"{what} of {self.function}: {self}." + (
+            " Returns (value, derivative)." if value else "")
+        roots = [self.function.node, self.node] if value else [self.node]
+        return function_source(name, roots, variables, summary)
 
 
 def _evaluate(node: Expr, variables: Mapping[str, Var], required: set[str],

@@ -15,7 +15,7 @@ from . import __version__
 from .api import derive
 from .errors import MatcalcError
 
-FORMATS = ("latex", "text", "json")
+FORMATS = ("latex", "text", "json", "numpy")
 
 
 def _shape(spec: str) -> tuple[str, tuple[str | int, ...]]:
@@ -42,6 +42,10 @@ def _parser() -> argparse.ArgumentParser:
     d.add_argument("--shape", action="append", type=_shape, default=[], metavar="NAME=DIMS",
                    help="declare a shape: X=m,n (matrix), x=n (vector), a= (scalar)")
     d.add_argument("--format", choices=FORMATS, default="latex")
+    d.add_argument("--name", default=None, metavar="NAME",
+                   help="with --format numpy: the generated function's name")
+    d.add_argument("--value", action="store_true",
+                   help="with --format numpy: return (value, derivative), sharing their work")
     return parser
 
 
@@ -61,6 +65,8 @@ def _run(args: argparse.Namespace) -> str:
     d = derive(expr, wrt=args.wrt if len(args.wrt) > 1 else args.wrt[0], shapes=shapes)
     if args.format == "text":
         return str(d)
+    if args.format == "numpy":
+        return d.numpy_source(name=args.name, value=args.value).rstrip("\n")
     if args.format == "json":
         return json.dumps({"expression": expr, "wrt": list(d.wrt), "shape": list(d.shape),
                            "text": str(d), "latex": d.latex}, ensure_ascii=False)

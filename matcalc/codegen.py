@@ -1,0 +1,545 @@
+"""NumPy source code for expressions: a standalone module that imports only numpy.
+
+Values follow the user's layout (vectors 1-D, scalars 0-d), so a product is chosen by its
+operands' kinds: a bᵀ is `np.outer`, aᵀb and Xw are `@`, a scalar scales.  A product chain
+is evaluated from the end that keeps intermediates small (Xᵀ(Xw) never forms XᵀX), an
+inverse inside a product becomes `np.linalg.solve`, and diag(v) inside a product becomes a
+broadcast, so no dense intermediate larger than the operands is built.  Subtrees used more
+than once are computed once, into temporaries.
+
+Identifiers are never taken from user text unchecked: variable names are validated by the
+parser, Greek letters are spelled in ASCII, and anything that is a Python keyword, a builtin,
+`np` or a name the generated code uses itself gets a trailing underscore.
+"""
+
+from __future__ import annotations
+
+import builtins
+import keyword
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from fractions import Fraction
+
+from .errors import MatcalcError
+from .expr import (
+    ONE,
+    Add,
+    Apply,
+    Const,
+    Det,
+    DiagMat,
+    DiagVec,
+    Differential,
+    Dim,
+    Expr,
+    Hadamard,
+    HPow,
+    Identity,
+    Inverse,
+    LogDet,
+    LogSumExp,
+    MatMul,
+    MatPow,
+    Norm1,
+    Norm2,
+    Ones,
+    Softmax,
+    Sum,
+    Trace,
+    Transpose,
+    Var,
+    Zero,
+    external_shape,
+)
+from .printing import GREEK_LATEX
+
+# Python precedence levels of generated code, low to high.
+ADD, MUL, UNARY, POWER, ATOM = range(5)
+
+IDENTIFIER = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
+RESERVED = frozenset(keyword.kwlist) | frozenset(keyword.softkwlist) | frozenset(dir(builtins)) | {"np"}
+
+# Elementwise functions as NumPy code.  The logistic function goes through logaddexp, which
+# neither overflows nor loses the relative precision of tiny values (σ(−40) ≈ 4e−18).
+ELEMENTWISE_CODE: dict[str, str] = {
+    "exp": "np.exp({})",
+    "log": "np.log({})",
+    "sin": "np.sin({})",
+    "cos": "np.cos({})",
+    "tanh": "np.tanh({})",
+    "sigmoid": "np.exp(-np.logaddexp(0.0, {neg}))",
+    "relu": "np.maximum({}, 0.0)",
+    "abs": "np.abs({})",
+    "sqrt": "np.sqrt({})",
+    "softplus": "np.logaddexp(0.0, {})",
+    "sign": "np.sign({})",
+    "step": "np.heaviside({}, 0.0)",
+}
+
+# Helpers emitted only when used.  Both shift by the maximum so exp never overflows;
+# softmax works column by column, like matcalc's evaluator.
+HELPERS: dict[str, str] = {
+    "_softmax": '''def _softmax(z):
+    e = np.exp(z - np.max(z, axis=0))
+    return e / np.sum(e, axis=0)''',
+    "_logsumexp": '''def _logsumexp(z):
+    top = np.max(z)
+    return top + np.log(np.sum(np.exp(z - top)))''',
+}
+
+
+@dataclass(frozen=True)
+class Code:
+    text: str
+    prec: int
+
+    def at(self, prec: int) -> str:
+        """The text, parenthesized if it binds looser than `prec`."""
+        return self.text if self.prec >= prec else f"({self.text})"
+
+
+def atom(text: str) -> Code:
+    return Code(text, ATOM)
+
+
+def python_name(name: str, taken: Iterable[str] = ()) -> str:
+    """A safe Python identifier for a matcalc name: ω → omega, lambda → lambda_, np → np_."""
+    spelled = "".join(GREEK_LATEX.get(ch, ch) for ch in name)
+    if not IDENTIFIER.match(spelled):
+        raise MatcalcError(f"cannot use {name!r} as a name in generated code")
+    taken = set(taken)
+    while spelled in RESERVED or spelled in taken:
+        spelled += "_"
+    return spelled
+
+
+def check_function_name(name: str) -> str:
+    if not isinstance(name, str) or not IDENTIFIER.match(name) or name in RESERVED:
+        raise MatcalcError(
+            f"function name {name!r} must be a plain ASCII identifier that is not a Python "
+            "keyword, a builtin or 'np'")
+    return name
+
+
+class _Emitter:
+    """Writes the statements computing some roots: shared subtrees into temporaries."""
+
+    def __init__(self, roots: Sequence[Expr], params: Mapping[str, str],
+                 variables: Sequence[Var]) -> None:
+        self.params = params
+        self.used = set(params.values())
+        self.lines: list[str] = []
+        self.helpers: set[str] = set()
+        self.code: dict[Expr, Code] = {}
+        self.dims = self._dimension_sources(variables)
+        self.dim_names: dict[Dim, str] = {}
+        self.shared = self._shared(roots)
+        self.counter = 0
+
+    # -- names -----------------------------------------------------------------------
+    def _fresh(self, stem: str) -> str:
+        while True:
+            self.counter += 1
+            name = f"{stem}{self.counter}"
+            if name not in self.used and name not in RESERVED:
+                self.used.add(name)
+                return name
+
+    def _dimension_sources(self, variables: Sequence[Var]) -> dict[Dim, str]:
+        """Where each symbolic dimension's size can be read: `X.shape[0]`."""
+        sources: dict[Dim, str] = {}
+        for v in variables:
+            for axis, dim in enumerate(d for d in (v.rows, v.cols) if d is not ONE):
+                if not isinstance(dim, int):
+                    sources.setdefault(dim, f"{self.params[v.name]}.shape[{axis}]")
+        return sources
+
+    def dim(self, d: Dim) -> str:
+        if isinstance(d, int):
+            return str(d)
+        if d not in self.dim_names:
+            if d not in self.dims:
+                raise MatcalcError(f"cannot tell the size of dimension {d} from the arguments")
+            stem = d if isinstance(d, str) and IDENTIFIER.match(d) else "dim"
+            name = stem if stem not in self.used and stem not in RESERVED else self._fresh(stem + "_")
+            self.used.add(name)
+            self.dim_names[d] = name
+            self.lines.append(f"{name} = {self.dims[d]}")
+        return self.dim_names[d]
+
+    def shape(self, e: Expr) -> str:
+        dims = [self.dim(d) for d in external_shape(e.rows, e.cols)]
+        return "(" + ", ".join(dims) + ("," if len(dims) == 1 else "") + ")"
+
+    # -- sharing ---------------------------------------------------------------------
+    @staticmethod
+    def _shared(roots: Sequence[Expr]) -> set[Expr]:
+        """Non-trivial subtrees with more than one parent (or more than one root)."""
+        parents: dict[Expr, int] = {}
+        seen: set[Expr] = set()
+        for root in roots:
+            parents[root] = parents.get(root, 0) + 1
+            for node in root.walk():
+                if node in seen:
+                    continue
+                seen.add(node)
+                for child in dict.fromkeys(node.children):
+                    parents[child] = parents.get(child, 0) + 1
+        return {e for e, n in parents.items() if n > 1 and not isinstance(e, (Var, Const))
+                and not _is_chain_special(e)}
+
+    # -- emission --------------------------------------------------------------------
+    def emit(self, e: Expr) -> Code:
+        """The code of e; the statements it needs are appended to self.lines first."""
+        if e in self.code:
+            return self.code[e]
+        # Children first, iteratively, so deep expressions cannot exhaust the stack.
+        for node in e.walk():
+            if node not in self.code:
+                code = self._node(node)
+                if node in self.shared:
+                    name = self._fresh("t")
+                    self.lines.append(f"{name} = {code.text}")
+                    code = atom(name)
+                self.code[node] = code
+        return self.code[e]
+
+    def c(self, e: Expr) -> Code:
+        return self.code[e]
+
+    def _node(self, e: Expr) -> Code:
+        rule = NODE_CODE.get(type(e))
+        if rule is None:
+            raise MatcalcError(f"cannot generate NumPy code for {type(e).__name__}")
+        return rule(self, e)
+
+    def helper(self, name: str, arg: Code) -> Code:
+        self.helpers.add(name)
+        return atom(f"{name}({arg.text})")
+
+
+def _is_chain_special(e: Expr) -> bool:
+    """Factors a product applies without forming them: A⁻¹, A⁻ᵀ, diag(v)."""
+    return isinstance(e, (Inverse, DiagMat)) or (isinstance(e, Transpose) and isinstance(e.arg, Inverse))
+
+
+# -- per-node code ---------------------------------------------------------------------
+def _const(value: Fraction) -> Code:
+    if value.denominator == 1:
+        text = str(value.numerator)
+    elif float(value) == value:  # exactly representable: 0.5, 0.25
+        text = repr(float(value))
+    else:
+        return Code(f"{value.numerator} / {value.denominator}", MUL)
+    return Code(text, UNARY if value < 0 else ATOM)
+
+
+def _is_broadcast(e: Expr) -> bool:
+    """s·𝟙: numpy broadcasting does this when another operand has the full shape."""
+    return isinstance(e, Ones) or (isinstance(e, MatMul) and any(isinstance(f, Ones) for f in e.factors)
+                                   and all(f.is_scalar or isinstance(f, Ones) for f in e.factors))
+
+
+def _broadcast_scalar(em: _Emitter, e: Expr) -> Code:
+    scalars = [f for f in (e.factors if isinstance(e, MatMul) else ()) if f.is_scalar]
+    if not scalars:
+        return atom("1.0")
+    return _scale(em, scalars, None)
+
+
+def _scale(em: _Emitter, scalars: list[Expr], rest: Code | None) -> Code:
+    """c · a · b⁻¹ · rest, written `c * a * rest / b`; a negative constant becomes a
+    leading minus."""
+    negative = False
+    numerators: list[Code] = []
+    denominators: list[Code] = []
+    for s in scalars:
+        if isinstance(s, Const) and s.value < 0:
+            negative = not negative
+            if s.value != -1:
+                numerators.append(_const(-s.value))
+        elif isinstance(s, HPow) and s.p == -1:
+            denominators.append(em.c(s.arg))
+        else:
+            numerators.append(em.c(s))
+    if rest is not None:
+        numerators.append(rest)
+    body = _product(numerators) if numerators else atom("1")
+    if denominators:
+        body = Code(" / ".join([body.at(MUL)] + [d.at(MUL + 1) for d in denominators]), MUL)
+    # −(a * b) and (−a) * b are equal, so the minus needs no parentheses around a product.
+    return Code("-" + body.at(MUL), UNARY) if negative else body
+
+
+def _negate(code: Code) -> Code:
+    """−code, without a double minus."""
+    if code.prec == UNARY and code.text.startswith("-"):
+        return Code(code.text[1:], MUL)
+    return Code("-" + code.at(MUL), UNARY)
+
+
+def _product(codes: list[Code]) -> Code:
+    if len(codes) == 1:
+        return codes[0]
+    return Code(" * ".join(c.at(MUL + 1) if i else c.at(MUL) for i, c in enumerate(codes)), MUL)
+
+
+def _add(em: _Emitter, e: Add) -> Code:
+    full = [t for t in e.terms if not _is_broadcast(t)]
+    out = ""
+    for t in e.terms:
+        code = _broadcast_scalar(em, t) if full and _is_broadcast(t) else (
+            em.c(t) if not _is_broadcast(t) else _standalone_broadcast(em, t))
+        if out and code.text.startswith("-") and code.prec == UNARY:
+            out += " - " + Code(code.text[1:], UNARY).at(MUL)
+        elif out:
+            out += " + " + code.at(MUL)
+        else:
+            out = code.at(ADD)
+    return Code(out, ADD)
+
+
+def _standalone_broadcast(em: _Emitter, e: Expr) -> Code:
+    ones = atom(f"np.ones({em.shape(e)})")
+    scalars = [f for f in (e.factors if isinstance(e, MatMul) else ()) if f.is_scalar]
+    return _scale(em, scalars, ones) if scalars else ones
+
+
+def _hadamard(em: _Emitter, e: Hadamard) -> Code:
+    kept = [f for f in e.factors if not isinstance(f, Ones)]
+    if not kept:
+        return _standalone_broadcast(em, Ones((e.rows, e.cols)))
+    return _product([em.c(f) for f in kept])
+
+
+def _transpose(em: _Emitter, e: Transpose) -> Code:
+    if e.arg.rows is ONE or e.arg.cols is ONE:  # vectors are 1-D: a transpose changes nothing
+        return em.c(e.arg)
+    if isinstance(e.arg, Inverse):
+        return atom(f"np.linalg.inv({em.c(e.arg.arg).text}).T")
+    return atom(f"{em.c(e.arg).at(ATOM)}.T")
+
+
+def _hpow(em: _Emitter, e: HPow) -> Code:
+    base = em.c(e.arg)
+    p = e.p
+    if p == Fraction(1, 2):
+        return atom(f"np.sqrt({base.text})")
+    if p == Fraction(-1, 2):
+        return Code(f"1 / np.sqrt({base.text})", MUL)
+    if p == -1:
+        return Code(f"1 / {base.at(MUL + 1)}", MUL)
+    exponent = str(p.numerator) if p.denominator == 1 else repr(float(p))
+    return Code(f"{base.at(POWER + 1)} ** {exponent if p >= 0 else '(' + exponent + ')'}", POWER)
+
+
+def _call(template: str) -> Callable[[_Emitter, Expr], Code]:
+    return lambda em, e: atom(template.format(em.c(e.children[0]).text))
+
+
+def _apply(em: _Emitter, e: Apply) -> Code:
+    z = _softplus_argument(e)
+    if z is not None:  # log(1 + exp(z)) overflows for z ≳ 710; logaddexp does not
+        return atom(f"np.logaddexp(0.0, {em.c(z).text})")
+    arg = em.c(e.arg)
+    return atom(ELEMENTWISE_CODE[e.fn].format(arg.text, neg=_negate(arg).text))
+
+
+def _softplus_argument(e: Apply) -> Expr | None:
+    """z when e is log(1 + exp(z))."""
+    if e.fn != "log" or not isinstance(e.arg, Add) or len(e.arg.terms) != 2:
+        return None
+    ones = [t for t in e.arg.terms if isinstance(t, Ones) or (isinstance(t, Const) and t.value == 1)]
+    exps = [t for t in e.arg.terms if isinstance(t, Apply) and t.fn == "exp"]
+    return exps[0].arg if len(ones) == 1 and len(exps) == 1 else None  # type: ignore[attr-defined]
+
+
+def _diag_mat(em: _Emitter, e: DiagMat) -> Code:
+    return atom(f"np.diag({em.c(e.arg).text})")
+
+
+# -- products ----------------------------------------------------------------------------
+def _kind(e: Expr) -> str:
+    return "scalar" if e.is_scalar else "col" if e.cols is ONE else "row" if e.rows is ONE else "mat"
+
+
+def _matmul(em: _Emitter, e: MatMul) -> Code:
+    scalars = [f for f in e.factors if f.is_scalar]
+    chain = [f for f in e.factors if not f.is_scalar]
+    if not chain:
+        return _scale(em, scalars, None)
+    if all(isinstance(f, Ones) for f in chain):
+        return _standalone_broadcast(em, e)
+    # Split where a column vector meets a row vector: the product is an outer product of
+    # the segments (with scalar segments between them scaling it).
+    segments: list[list[Expr]] = [[]]
+    for i, f in enumerate(chain):
+        segments[-1].append(f)
+        if f.cols is ONE and i < len(chain) - 1:
+            segments.append([])
+    values = [_segment(em, s) for s in segments]
+    kinds = [_segment_kind(s) for s in segments]
+    scalar_codes = [v for v, k in zip(values, kinds) if k == "scalar"]
+    vectors = [v for v, k in zip(values, kinds) if k != "scalar"]
+    if len(vectors) == 2:
+        body: Code | None = atom(f"np.outer({vectors[0].text}, {vectors[1].text})")
+    else:
+        body = vectors[0] if vectors else None
+    if scalar_codes:
+        body = _product(([body] if body is not None else []) + scalar_codes)
+    return _scale(em, scalars, body) if scalars else body  # type: ignore[return-value]
+
+
+def _segment_kind(seg: list[Expr]) -> str:
+    rows_one, cols_one = seg[0].rows is ONE, seg[-1].cols is ONE
+    return "scalar" if rows_one and cols_one else "row" if rows_one else "col" if cols_one else "mat"
+
+
+def _segment(em: _Emitter, seg: list[Expr]) -> Code:
+    """The product of a chain with no column-times-row inside, from the cheap end."""
+    if seg[-1].cols is ONE and not seg[0].rows is ONE:
+        right_to_left = True
+    elif seg[0].rows is ONE:
+        right_to_left = False
+    else:  # all matrices: start from an end that is an ordinary matrix
+        right_to_left = _is_chain_special(seg[0]) and not _is_chain_special(seg[-1])
+    if right_to_left:
+        seg = seg[::-1]
+    apply = _apply_left if right_to_left else _apply_right
+    vector = seg[0].cols is ONE if right_to_left else seg[0].rows is ONE
+    if _is_chain_special(seg[0]) and len(seg) > 1:
+        # Start with the first ordinary factor, so an inverse becomes a solve, not inv().
+        first, rest = seg[1], seg[2:]
+        acc = (_apply_right if right_to_left else _apply_left)(em, seg[0], _materialize(em, first),
+                                                              first.rows is ONE if right_to_left
+                                                              else first.cols is ONE)
+    else:
+        acc, rest = _materialize(em, seg[0]), seg[1:]
+    for f in rest:
+        acc = apply(em, f, acc, vector)
+    return acc
+
+
+def _materialize(em: _Emitter, f: Expr) -> Code:
+    if isinstance(f, Inverse):
+        return atom(f"np.linalg.inv({em.c(f.arg).text})")
+    return em.c(f)
+
+
+def _apply_left(em: _Emitter, f: Expr, acc: Code, vector: bool) -> Code:
+    """f · acc."""
+    if isinstance(f, Inverse):
+        return atom(f"np.linalg.solve({em.c(f.arg).text}, {acc.text})")
+    if isinstance(f, Transpose) and isinstance(f.arg, Inverse):
+        return atom(f"np.linalg.solve({em.c(f.arg.arg).at(ATOM)}.T, {acc.text})")
+    if isinstance(f, DiagMat):
+        v = em.c(f.arg)
+        scale = v.at(MUL) if vector else f"{v.at(ATOM)}[:, None]"
+        return Code(f"{scale} * {acc.at(MUL + 1)}", MUL)
+    return Code(f"{em.c(f).at(MUL)} @ {acc.at(MUL + 1)}", MUL)
+
+
+def _apply_right(em: _Emitter, f: Expr, acc: Code, vector: bool) -> Code:
+    """acc · f."""
+    if isinstance(f, Inverse) or (isinstance(f, Transpose) and isinstance(f.arg, Inverse)):
+        transposed = isinstance(f, Transpose)
+        a = em.c(f.arg.arg if transposed else f.arg)  # type: ignore[attr-defined]
+        # x A⁻¹ = (A⁻ᵀ xᵀ)ᵀ
+        matrix = a.text if transposed else f"{a.at(ATOM)}.T"
+        if vector:
+            return atom(f"np.linalg.solve({matrix}, {acc.text})")
+        return atom(f"np.linalg.solve({matrix}, {acc.at(ATOM)}.T).T")
+    if isinstance(f, DiagMat):
+        return Code(f"{acc.at(MUL)} * {em.c(f.arg).at(MUL + 1)}", MUL)
+    return Code(f"{acc.at(MUL)} @ {em.c(f).at(MUL + 1)}", MUL)
+
+
+def _zero(em: _Emitter, e: Zero) -> Code:
+    return atom(f"np.zeros({em.shape(e)})") if not e.is_scalar else atom("0.0")
+
+
+def _differential(em: _Emitter, e: Differential) -> Code:
+    raise MatcalcError("a differential dX has no value, so it has no code")
+
+
+NODE_CODE: dict[type, Callable[[_Emitter, Expr], Code]] = {  # type: ignore[dict-item]
+    Var: lambda em, e: atom(em.params[e.name]),
+    Const: lambda em, e: _const(e.value),
+    Identity: lambda em, e: atom(f"np.eye({em.dim(e.n)})"),
+    Ones: _standalone_broadcast,
+    Zero: _zero,
+    MatMul: _matmul,
+    Add: _add,
+    Hadamard: _hadamard,
+    Transpose: _transpose,
+    Inverse: _call("np.linalg.inv({})"),
+    MatPow: lambda em, e: atom(f"np.linalg.matrix_power({em.c(e.arg).text}, {e.k})"),
+    HPow: _hpow,
+    Apply: _apply,
+    Trace: _call("np.trace({})"),
+    Det: _call("np.linalg.det({})"),
+    LogDet: _call("np.linalg.slogdet({})[1]"),
+    Sum: _call("np.sum({})"),
+    Norm1: _call("np.sum(np.abs({}))"),
+    Norm2: _call("np.linalg.norm({})"),
+    DiagMat: _diag_mat,
+    DiagVec: _call("np.diag({})"),
+    Softmax: lambda em, e: em.helper("_softmax", em.c(e.arg)),
+    LogSumExp: lambda em, e: em.helper("_logsumexp", em.c(e.arg)),
+    Differential: _differential,
+}
+
+
+# -- modules -----------------------------------------------------------------------------
+def parameter_names(variables: Sequence[Var]) -> dict[str, str]:
+    """matcalc name → Python parameter name, unique and safe."""
+    out: dict[str, str] = {}
+    for v in variables:
+        out[v.name] = python_name(v.name, out.values())
+    return out
+
+
+def _shape_doc(v: Var) -> str:
+    shape = external_shape(v.rows, v.cols)
+    return "()" if not shape else "(" + ", ".join(map(str, shape)) + ("," if len(shape) == 1 else "") + ")"
+
+
+def function_source(name: str, roots: Sequence[Expr], variables: Sequence[Var], summary: str) -> str:
+    """A module defining `name(variables...)` that returns the roots' values (a tuple if
+    several), computing shared work once."""
+    check_function_name(name)
+    params = parameter_names(variables)
+    if name in params.values():
+        raise MatcalcError(f"function name {name!r} is also a variable's name")
+    em = _Emitter(roots, params, variables)
+    results = [em.emit(r) for r in roots]
+    args = ", ".join(params[v.name] for v in variables)
+    doc = [summary, "", "Shapes (vectors are 1-D arrays): " + ", ".join(
+        f"{params[v.name]}: {_shape_doc(v)}" + (f" (= {v.name})" if params[v.name] != v.name else "")
+        for v in variables) + "."]
+    statements = _prune(em.lines + ["return " + ", ".join(r.text for r in results)])
+    body = [f"    {line}" for line in statements]
+    parts = [HELPERS[h] for h in sorted(em.helpers)]
+    parts.append(f"def {name}({args}):\n" + _docstring(doc) + "\n".join(body))
+    if any("np." in part for part in parts):
+        parts.insert(0, "import numpy as np")
+    return "\n\n\n".join(parts) + "\n"
+
+
+def _prune(statements: list[str]) -> list[str]:
+    """Drop assignments nothing reads (a dimension or temporary only an unused branch
+    asked for), so the code is lint-clean."""
+    while True:
+        for i, line in enumerate(statements[:-1]):
+            target = line.split(" = ", 1)[0]
+            if not any(re.search(rf"\b{re.escape(target)}\b", later) for later in statements[i + 1:]):
+                del statements[i]
+                break
+        else:
+            return statements
+
+
+def _docstring(lines: list[str]) -> str:
+    text = "\n".join(f"    {line}" if line else "" for line in lines).replace("\\", "\\\\").replace('"""', r'\"\"\"')
+    return f'    """{text.lstrip()}\n    """\n'
