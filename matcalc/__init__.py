@@ -5,9 +5,10 @@
     2Xᵀ(Xw − y)
 """
 
-from .api import Derivative, Expression, derive, parse
-from .errors import EvaluationError, MatcalcError, ParseError, ShapeError, UnsupportedError
+__version__ = "0.1.0"  # before the imports: generated code records it
 
-__version__ = "0.1.0"
-__all__ = ["derive", "parse", "Derivative", "Expression", "MatcalcError", "ParseError",
+from .api import Derivative, Expression, derive, mlp, parse  # noqa: E402
+from .errors import EvaluationError, MatcalcError, ParseError, ShapeError, UnsupportedError  # noqa: E402
+
+__all__ = ["derive", "parse", "mlp", "Derivative", "Expression", "MatcalcError", "ParseError",
            "ShapeError", "UnsupportedError", "EvaluationError", "__version__"]

@@ -14,6 +14,8 @@ from .derive import gradient
 from .errors import MatcalcError, UnsupportedError
 from .evaluate import evaluate
 from .expr import Dim, Expr, Var, free_vars
+from .mlp import MLP
+from .mlp import mlp as _mlp
 from .parser import normalize_name, parse_syntax
 from .printing import to_latex, to_text
 from .shapes import conventional_rank, declared_dims, normalize_shapes
@@ -123,6 +125,18 @@ class Derivative(Expression):
             " Returns (value, derivative)." if value else "")
         roots = [self.function.node, self.node] if value else [self.node]
         return function_source(name, roots, variables, summary)
+
+
+@_public
+def mlp(layers: Sequence[int], hidden: str | Sequence[str] = "relu",
+        loss: str = "softmax_cross_entropy", output: str | None = None,
+        layout: str = "columns", bias: bool = True) -> MLP:
+    """A multilayer perceptron's forward pass and backpropagation as a NumPy module.
+
+    `hidden` is one activation or one per hidden layer (identity, sigmoid, tanh, relu);
+    `loss` is mse, softmax_cross_entropy or sigmoid_bce; `output` picks mse's output
+    activation; `layout` "columns" puts samples in columns (the seeds'), "rows" in rows."""
+    return _mlp(layers, hidden, loss, output, layout, bias)
 
 
 def _evaluate(node: Expr, variables: Mapping[str, Var], required: set[str],

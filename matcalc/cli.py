@@ -1,4 +1,5 @@
-"""Command line: `matcalc derive EXPR --wrt NAME [--shape NAME=DIMS ...] [--format ...]`.
+"""Command line: `matcalc derive EXPR --wrt NAME [--shape NAME=DIMS ...] [--format ...]`
+and `matcalc mlp --layers 784,500,10 [--hidden relu] [--loss ...] [--format numpy|latex]`.
 
 Exit status: 0 on success, 1 on a MatcalcError (one line on stderr, no traceback),
 2 on a usage error.
@@ -12,8 +13,9 @@ import sys
 from typing import Sequence
 
 from . import __version__
-from .api import derive
+from .api import derive, mlp
 from .errors import MatcalcError
+from .mlp import LAYOUTS, LOSSES
 
 FORMATS = ("latex", "text", "json", "numpy")
 
@@ -46,7 +48,34 @@ def _parser() -> argparse.ArgumentParser:
                    help="with --format numpy: the generated function's name")
     d.add_argument("--value", action="store_true",
                    help="with --format numpy: return (value, derivative), sharing their work")
+    m = commands.add_parser("mlp", help="generate a multilayer perceptron's backprop as NumPy code",
+                            description="Print a NumPy module (init_params, forward, backward, "
+                                        "sgd_step) or the LaTeX equations of its δ recursion.")
+    m.add_argument("--layers", required=True, type=_sizes, metavar="N0,N1,...",
+                   help="layer sizes from input to output, e.g. 784,500,10")
+    m.add_argument("--hidden", default="relu", type=_names, metavar="ACT[,ACT...]",
+                   help="hidden activation, or one per hidden layer: identity sigmoid tanh relu")
+    m.add_argument("--loss", default="softmax_cross_entropy", choices=tuple(LOSSES))
+    m.add_argument("--output", default=None, metavar="ACT",
+                   help="output activation for mse: identity (default), sigmoid or tanh")
+    m.add_argument("--layout", default="columns", choices=LAYOUTS,
+                   help="samples as columns (default, as in the seeds) or as rows")
+    m.add_argument("--no-bias", dest="bias", action="store_false", help="layers without biases")
+    m.add_argument("--format", choices=("numpy", "latex"), default="numpy")
+    m.add_argument("-o", "--out", metavar="FILE", help="write to FILE instead of standard output")
     return parser
+
+
+def _sizes(text: str) -> list[int]:
+    parts = [p.strip() for p in text.split(",")]
+    if len(parts) < 2 or not all(p.isdigit() and p.isascii() for p in parts):
+        raise argparse.ArgumentTypeError(f"expected sizes like 784,500,10, got {text!r}")
+    return [int(p) for p in parts]
+
+
+def _names(text: str) -> str | list[str]:
+    parts = [p.strip() for p in text.split(",")]
+    return parts[0] if len(parts) == 1 else parts
 
 
 def _read_expression(arg: str) -> str:
@@ -60,6 +89,10 @@ def _read_expression(arg: str) -> str:
 
 
 def _run(args: argparse.Namespace) -> str:
+    if args.command == "mlp":
+        net = mlp(args.layers, hidden=args.hidden, loss=args.loss, output=args.output,
+                  layout=args.layout, bias=args.bias)
+        return net.source.rstrip("\n") if args.format == "numpy" else net.latex
     expr = _read_expression(args.expr)
     shapes = dict(args.shape) or None
     d = derive(expr, wrt=args.wrt if len(args.wrt) > 1 else args.wrt[0], shapes=shapes)
@@ -73,6 +106,14 @@ def _run(args: argparse.Namespace) -> str:
     return d.latex
 
 
+def _write(path: str, text: str) -> None:
+    try:
+        with open(path, "w", encoding="utf-8") as handle:
+            handle.write(text)
+    except OSError as exc:
+        raise MatcalcError(f"cannot write {path}: {exc.strerror}") from None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     for stream in (sys.stdout, sys.stderr):
         try:
@@ -81,7 +122,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             pass
     args = _parser().parse_args(argv)
     try:
-        print(_run(args))
+        result = _run(args)
+        if getattr(args, "out", None):
+            _write(args.out, result + "\n")
+        else:
+            print(result)
     except MatcalcError as exc:
         first_line = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         print(f"matcalc: error: {first_line}", file=sys.stderr)

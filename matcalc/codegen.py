@@ -126,7 +126,10 @@ class _Emitter:
     """Writes the statements computing some roots: shared subtrees into temporaries."""
 
     def __init__(self, roots: Sequence[Expr], params: Mapping[str, str],
-                 variables: Sequence[Var]) -> None:
+                 variables: Sequence[Var], two_d: bool = False) -> None:
+        # two_d: every value is a 2-D array (a batch of column vectors is a matrix), so
+        # products are plain @ chains and every transpose is real.
+        self.two_d = two_d
         self.params = params
         self.used = set(params.values())
         self.lines: list[str] = []
@@ -186,7 +189,7 @@ class _Emitter:
                 seen.add(node)
                 for child in dict.fromkeys(node.children):
                     parents[child] = parents.get(child, 0) + 1
-        return {e for e, n in parents.items() if n > 1 and not isinstance(e, (Var, Const))
+        return {e for e, n in parents.items() if n > 1 and not _is_cheap(e)
                 and not _is_chain_special(e)}
 
     # -- emission --------------------------------------------------------------------
@@ -217,6 +220,16 @@ class _Emitter:
     def helper(self, name: str, arg: Code) -> Code:
         self.helpers.add(name)
         return atom(f"{name}({arg.text})")
+
+
+def _is_cheap(e: Expr) -> bool:
+    """Leaves, and −x or xᵀ of a leaf: a temporary would cost more reading than it saves."""
+    if isinstance(e, (Var, Const)):
+        return True
+    if isinstance(e, Transpose):
+        return isinstance(e.arg, Var)
+    return (isinstance(e, MatMul) and len(e.factors) == 2 and isinstance(e.factors[0], Const)
+            and isinstance(e.factors[1], Var))
 
 
 def _is_chain_special(e: Expr) -> bool:
@@ -310,11 +323,14 @@ def _hadamard(em: _Emitter, e: Hadamard) -> Code:
     kept = [f for f in e.factors if not isinstance(f, Ones)]
     if not kept:
         return _standalone_broadcast(em, Ones((e.rows, e.cols)))
-    return _product([em.c(f) for f in kept])
+    # A step factor is a mask: multiplying by a boolean array is cheaper than heaviside.
+    return _product([Code(f"({em.c(f.arg).text} > 0)", ATOM)
+                     if isinstance(f, Apply) and f.fn == "step" and len(kept) > 1 else em.c(f)
+                     for f in kept])
 
 
 def _transpose(em: _Emitter, e: Transpose) -> Code:
-    if e.arg.rows is ONE or e.arg.cols is ONE:  # vectors are 1-D: a transpose changes nothing
+    if e.arg.is_scalar or (not em.two_d and (e.arg.rows is ONE or e.arg.cols is ONE)):  # vectors are 1-D: a transpose changes nothing
         return em.c(e.arg)
     if isinstance(e.arg, Inverse):
         return atom(f"np.linalg.inv({em.c(e.arg.arg).text}).T")
@@ -371,6 +387,11 @@ def _matmul(em: _Emitter, e: MatMul) -> Code:
         return _scale(em, scalars, None)
     if all(isinstance(f, Ones) for f in chain):
         return _standalone_broadcast(em, e)
+    if em.two_d:
+        acc = _materialize(em, chain[0])
+        for f in chain[1:]:
+            acc = _apply_right(em, f, acc, vector=False)
+        return _scale(em, scalars, acc) if scalars else acc
     # Split where a column vector meets a row vector: the product is an outer product of
     # the segments (with scalar segments between them scaling it).
     segments: list[list[Expr]] = [[]]
@@ -538,6 +559,17 @@ def _prune(statements: list[str]) -> list[str]:
                 break
         else:
             return statements
+
+
+def statements(assignments: Sequence[tuple[str, Expr]], names: Mapping[str, str],
+               two_d: bool = True) -> list[str]:
+    """`target = code` lines computing each expression in turn; `names` maps every variable
+    the expressions use to the Python name holding its value."""
+    em = _Emitter([e for _, e in assignments], names, [], two_d=two_d)
+    for target, e in assignments:
+        code = em.emit(e)
+        em.lines.append(f"{target} = {code.text}")
+    return em.lines
 
 
 def _docstring(lines: list[str]) -> str:
