@@ -20,6 +20,7 @@ from .parser import normalize_name, parse_syntax
 from .printing import to_latex, to_text
 from .shapes import conventional_rank, declared_dims, normalize_shapes
 from .simplify import simplify
+from .steps import Step, derivation
 
 T = TypeVar("T")
 NAME = re.compile(r"^[A-Za-zΑ-Ωα-ω][A-Za-z0-9_]*$")
@@ -105,6 +106,11 @@ class Derivative(Expression):
             out += v.shape
         return out
 
+    @functools.cached_property
+    def steps(self) -> tuple[Step, ...]:
+        """The derivation step by step (docs/steps.md), built on first use."""
+        return _steps(self.function.node, self._wrt_vars, self.node)
+
     @_public
     def evaluate(self, **arrays: Any) -> np.ndarray | float:
         variables = {**free_vars(self.function.node), **{v.name: v for v in self._wrt_vars}}
@@ -137,6 +143,13 @@ def mlp(layers: Sequence[int], hidden: str | Sequence[str] = "relu",
     `loss` is mse, softmax_cross_entropy or sigmoid_bce; `output` picks mse's output
     activation; `layout` "columns" puts samples in columns (the seeds'), "rows" in rows."""
     return _mlp(layers, hidden, loss, output, layout, bias)
+
+
+@_public
+def _steps(f: Expr, wrt: tuple[Var, ...], result: Expr) -> tuple[Step, ...]:
+    if len(wrt) != 1:
+        raise UnsupportedError("steps are shown for first derivatives only")
+    return derivation(f, wrt[0], result)
 
 
 def _evaluate(node: Expr, variables: Mapping[str, Var], required: set[str],

@@ -1,4 +1,4 @@
-"""Command line: `matcalc derive EXPR --wrt NAME [--shape NAME=DIMS ...] [--format ...]`
+"""Command line: `matcalc derive EXPR --wrt NAME [--shape NAME=DIMS ...] [--format ...] [--steps]`
 and `matcalc mlp --layers 784,500,10 [--hidden relu] [--loss ...] [--format numpy|latex]`.
 
 Exit status: 0 on success, 1 on a MatcalcError (one line on stderr, no traceback),
@@ -16,6 +16,7 @@ from . import __version__
 from .api import derive, mlp
 from .errors import MatcalcError
 from .mlp import LAYOUTS, LOSSES
+from .steps import Step
 
 FORMATS = ("latex", "text", "json", "numpy")
 
@@ -44,6 +45,8 @@ def _parser() -> argparse.ArgumentParser:
     d.add_argument("--shape", action="append", type=_shape, default=[], metavar="NAME=DIMS",
                    help="declare a shape: X=m,n (matrix), x=n (vector), a= (scalar)")
     d.add_argument("--format", choices=FORMATS, default="latex")
+    d.add_argument("--steps", action="store_true",
+                   help="print the derivation step by step before the result")
     d.add_argument("--name", default=None, metavar="NAME",
                    help="with --format numpy: the generated function's name")
     d.add_argument("--value", action="store_true",
@@ -96,14 +99,37 @@ def _run(args: argparse.Namespace) -> str:
     expr = _read_expression(args.expr)
     shapes = dict(args.shape) or None
     d = derive(expr, wrt=args.wrt if len(args.wrt) > 1 else args.wrt[0], shapes=shapes)
-    if args.format == "text":
-        return str(d)
     if args.format == "numpy":
+        if args.steps:
+            raise MatcalcError("--steps shows a derivation as text, LaTeX or JSON, not as code")
         return d.numpy_source(name=args.name, value=args.value).rstrip("\n")
     if args.format == "json":
-        return json.dumps({"expression": expr, "wrt": list(d.wrt), "shape": list(d.shape),
-                           "text": str(d), "latex": d.latex}, ensure_ascii=False)
-    return d.latex
+        data = {"expression": expr, "wrt": list(d.wrt), "shape": list(d.shape),
+                "text": str(d), "latex": d.latex}
+        if args.steps:
+            data["steps"] = [_step_json(s) for s in d.steps]
+        return json.dumps(data, ensure_ascii=False)
+    result = str(d) if args.format == "text" else d.latex
+    return "\n".join([*_step_lines(d.steps, args.format), result]) if args.steps else result
+
+
+def _step_lines(steps: Sequence[Step], fmt: str) -> list[str]:
+    """Text: numbered rule and equation, the justification indented below; LaTeX: one
+    self-contained formula per step."""
+    lines = []
+    for i, s in enumerate(steps, 1):
+        informal = " (informal)" if s.informal else ""
+        if fmt == "text":
+            lines += [f"{i}. {s.rule}{informal}: {s.equation}", f"   {s.justification}"]
+        else:
+            lines.append(rf"\text{{{i}. }}{s.rule_latex}\text{{{informal}:}}\quad {s.equation_latex}")
+    return lines
+
+
+def _step_json(s: Step) -> dict[str, object]:
+    return {"rule": s.rule, "justification": s.justification, "informal": s.informal,
+            "differential": s.is_differential, "equation": s.equation, "text": s.text,
+            "latex": s.latex}
 
 
 def _write(path: str, text: str) -> None:

@@ -180,9 +180,10 @@ CANONICAL: dict[type, Callable[..., Expr]] = {
 MAX_REWRITES = 50
 
 
-def simplify(expr: Expr) -> Expr:
+def simplify(expr: Expr, fired: list[str] | None = None) -> Expr:
     """Children first, each distinct subtree once; at each node the first rule that
-    applies rewrites it, until none does."""
+    applies rewrites it, until none does.  `fired`, if given, collects the names of the
+    rules that rewrote something (the derivation steps name them)."""
     memo: dict[Expr, Expr] = {}
     for node in expr.walk():
         children = tuple(memo[c] for c in node.children)
@@ -191,17 +192,19 @@ def simplify(expr: Expr) -> Expr:
             rebuilt = canonical(node, children)
         else:
             rebuilt = node if children == node.children else node.with_children(children)
-        memo[node] = _rewrite(rebuilt, memo)
+        memo[node] = _rewrite(rebuilt, memo, fired)
     return memo[expr]
 
 
-def _rewrite(node: Expr, memo: dict[Expr, Expr]) -> Expr:
+def _rewrite(node: Expr, memo: dict[Expr, Expr], fired: list[str] | None) -> Expr:
     for _ in range(MAX_REWRITES):
         for rule in RULES.get(type(node), ()):
             result = rule(node)
             if result is not None and result != node:
+                if fired is not None:
+                    fired.append(rule.__name__)
                 # The new node's own children may be fresh: simplify them too.
-                node = simplify(result) if result not in memo else memo[result]
+                node = simplify(result, fired) if result not in memo else memo[result]
                 break
         else:
             return node

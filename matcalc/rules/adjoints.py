@@ -5,6 +5,9 @@ H with ⟨G, E⟩ = ⟨H, dX⟩ — the reorder-and-transpose step of the seed m
 ⟨G, L·M·R⟩ = ⟨LᵀGRᵀ, M⟩ (trace cyclicity), ⟨G, Mᵀ⟩ = ⟨Gᵀ, M⟩, ⟨G, K ⊙ M⟩ = ⟨G ⊙ K, M⟩,
 ⟨g, tr M⟩ = ⟨gI, M⟩, ⟨g, sum M⟩ = ⟨g𝟙, M⟩.  Only linear structure appears here; the
 nonlinear nodes are handled by their differentials.
+
+Each rule moves one layer: ⟨G, E⟩ = Σ ⟨Gᵢ, Eᵢ⟩ over the operands Eᵢ of E that hold dX,
+so `pullback` and the derivation steps (`steps.py`) share one table.
 """
 
 from __future__ import annotations
@@ -14,38 +17,35 @@ from typing import Callable
 from ..algebra import add, hadamard, identity, inner, mul, transpose
 from ..expr import Add, DiagMat, DiagVec, Differential, Expr, Hadamard, MatMul, Ones, Sum, Trace, Transpose
 
-
-def _holds(e: Expr, delta: Expr) -> bool:
-    # A differential rule's result holds exactly one placeholder, so "has one" is "has it".
-    return e.has_differential
+Moves = list[tuple[Expr, Expr]]  # (operand Eᵢ holding dX, its adjoint Gᵢ)
 
 
-def _matmul(e: MatMul, g: Expr, delta: Expr) -> Expr:
-    i = next(k for k, f in enumerate(e.factors) if _holds(f, delta))
+def _matmul(e: MatMul, g: Expr) -> Moves:
+    # A differential rule's result holds exactly one placeholder per product term.
+    i = next(k for k, f in enumerate(e.factors) if f.has_differential)
     held, others = e.factors[i], e.factors[:i] + e.factors[i + 1:]
     if held.is_scalar:
         # ⟨G, m·R⟩ = m·⟨G, R⟩ for a scalar factor m
-        return pullback(held, inner(g, mul(*others)) if others else g, delta)
+        return [(held, inner(g, mul(*others)) if others else g)]
     scalars = [f for f in others if f.is_scalar]
     left = [f for f in e.factors[:i] if not f.is_scalar]
     right = [f for f in e.factors[i + 1:] if not f.is_scalar]
     # ⟨G, L·M·R⟩ = ⟨Lᵀ G Rᵀ, M⟩
     lt = [transpose(mul(*left))] if left else []
     rt = [transpose(mul(*right))] if right else []
-    return pullback(held, mul(*scalars, *lt, g, *rt), delta)
+    return [(held, mul(*scalars, *lt, g, *rt))]
 
 
-ADJOINTS: dict[type, Callable[[Expr, Expr, Expr], Expr]] = {
-    Add: lambda e, g, dx: add(*(pullback(t, g, dx) for t in e.terms if _holds(t, dx))),
+ADJOINTS: dict[type, Callable[[Expr, Expr], Moves]] = {
+    Add: lambda e, g: [(t, g) for t in e.terms if t.has_differential],
     MatMul: _matmul,
-    Transpose: lambda e, g, dx: pullback(e.arg, transpose(g), dx),
-    Hadamard: lambda e, g, dx: add(*(
-        pullback(f, hadamard(g, *e.factors[:i], *e.factors[i + 1:]), dx)
-        for i, f in enumerate(e.factors) if _holds(f, dx))),
-    Trace: lambda e, g, dx: pullback(e.arg, mul(g, identity(e.arg.rows)), dx),
-    Sum: lambda e, g, dx: pullback(e.arg, g if e.arg.is_scalar else mul(g, Ones((e.arg.rows, e.arg.cols))), dx),
-    DiagMat: lambda e, g, dx: pullback(e.arg, DiagVec(g), dx),
-    DiagVec: lambda e, g, dx: pullback(e.arg, DiagMat(g), dx),
+    Transpose: lambda e, g: [(e.arg, transpose(g))],
+    Hadamard: lambda e, g: [(f, hadamard(g, *e.factors[:i], *e.factors[i + 1:]))
+                            for i, f in enumerate(e.factors) if f.has_differential],
+    Trace: lambda e, g: [(e.arg, mul(g, identity(e.arg.rows)))],
+    Sum: lambda e, g: [(e.arg, g if e.arg.is_scalar else mul(g, Ones((e.arg.rows, e.arg.cols))))],
+    DiagMat: lambda e, g: [(e.arg, DiagVec(g))],
+    DiagVec: lambda e, g: [(e.arg, DiagMat(g))],
 }
 
 
@@ -53,4 +53,6 @@ def pullback(e: Expr, g: Expr, delta: Differential) -> Expr:
     """H such that ⟨G, E⟩ = ⟨H, dX⟩, for E linear in `delta` = dX and G shaped like E."""
     if e == delta:
         return g
-    return ADJOINTS[type(e)](e, g, delta)
+    parts = [pullback(child, h, delta) for child, h in ADJOINTS[type(e)](e, g)]
+    # A one-operand move passes its result through unchanged (no re-collection by add).
+    return add(*parts) if len(parts) > 1 or isinstance(e, (Add, Hadamard)) else parts[0]
