@@ -1,6 +1,7 @@
 """Every Python example in README.md and docs/ runs, and prints what it shows.
 
-In a block, lines starting with `# ` after the code are its expected output."""
+In a block, lines starting with `# ` after the code are its expected output (a lone `#`
+stands for an empty line of output)."""
 
 import importlib.util
 import re
@@ -22,8 +23,9 @@ def test_example_runs_and_prints_what_it_shows(name, index, block):
     if "sklearn" in block and importlib.util.find_spec("sklearn") is None:
         pytest.skip("scikit-learn is not installed: pip install -e '.[test]'")
     lines = block.splitlines()
-    code = "\n".join(line for line in lines if not line.startswith("# "))
-    expected = [line[2:] for line in lines if line.startswith("# ")]
+    shown = [line.startswith("# ") or line == "#" for line in lines]
+    code = "\n".join(line for line, out in zip(lines, shown) if not out)
+    expected = [line[2:] for line, out in zip(lines, shown) if out]
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT,
                          encoding="utf-8")
     assert run.returncode == 0, run.stderr
