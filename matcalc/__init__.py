@@ -9,5 +9,5 @@ from .api import Derivative, Expression, derive, parse
 from .errors import EvaluationError, MatcalcError, ParseError, ShapeError, UnsupportedError
 
 __version__ = "0.1.0"
-__all__ = ["derive", "parse", "Derivative", "Expression", "MatcalcError", "ParseError",
-           "ShapeError", "UnsupportedError", "EvaluationError", "__version__"]
+__all__ = ["Derivative", "EvaluationError", "Expression", "MatcalcError", "ParseError",
+           "ShapeError", "UnsupportedError", "__version__", "derive", "parse"]

@@ -9,18 +9,19 @@ nonlinear nodes are handled by their differentials.
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
+from typing import Any
 
 from ..algebra import add, hadamard, identity, inner, mul, transpose
 from ..expr import Add, DiagMat, DiagVec, Differential, Expr, Hadamard, MatMul, Ones, Sum, Trace, Transpose
 
 
-def _holds(e: Expr, delta: Expr) -> bool:
+def _holds(e: Expr, delta: Differential) -> bool:
     # A differential rule's result holds exactly one placeholder, so "has one" is "has it".
     return e.has_differential
 
 
-def _matmul(e: MatMul, g: Expr, delta: Expr) -> Expr:
+def _matmul(e: MatMul, g: Expr, delta: Differential) -> Expr:
     i = next(k for k, f in enumerate(e.factors) if _holds(f, delta))
     held, others = e.factors[i], e.factors[:i] + e.factors[i + 1:]
     if held.is_scalar:
@@ -35,7 +36,8 @@ def _matmul(e: MatMul, g: Expr, delta: Expr) -> Expr:
     return pullback(held, mul(*scalars, *lt, g, *rt), delta)
 
 
-ADJOINTS: dict[type, Callable[[Expr, Expr, Expr], Expr]] = {
+# The node argument is Any: each row receives only its own node type.
+ADJOINTS: dict[type, Callable[[Any, Expr, Differential], Expr]] = {
     Add: lambda e, g, dx: add(*(pullback(t, g, dx) for t in e.terms if _holds(t, dx))),
     MatMul: _matmul,
     Transpose: lambda e, g, dx: pullback(e.arg, transpose(g), dx),
