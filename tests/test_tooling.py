@@ -34,3 +34,10 @@ def test_ruff_check_is_clean():
 
 def test_package_is_marked_typed():
     assert (ROOT / "matcalc" / "py.typed").is_file()
+
+
+def test_readme_test_command_is_what_ci_runs():
+    ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8").splitlines()
+    (command,) = [line for line in ci if line.startswith("python3 -m venv")]
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert f"```sh\n{command}\n```" in readme
