@@ -7,8 +7,8 @@
 
 __version__ = "0.1.0"  # before the imports: generated code records it
 
-from .api import Derivative, Expression, derive, mlp, parse  # noqa: E402
-from .errors import EvaluationError, MatcalcError, ParseError, ShapeError, UnsupportedError  # noqa: E402
+from .api import Derivative, Expression, derive, mlp, parse
+from .errors import EvaluationError, MatcalcError, ParseError, ShapeError, UnsupportedError
 
-__all__ = ["derive", "parse", "mlp", "Derivative", "Expression", "MatcalcError", "ParseError",
-           "ShapeError", "UnsupportedError", "EvaluationError", "__version__"]
+__all__ = ["Derivative", "EvaluationError", "Expression", "MatcalcError", "ParseError",
+           "ShapeError", "UnsupportedError", "__version__", "derive", "mlp", "parse"]

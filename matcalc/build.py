@@ -9,7 +9,7 @@ beyond flattening and folding numbers) so an input prints back as it was written
 from __future__ import annotations
 
 from fractions import Fraction
-from typing import Mapping
+from collections.abc import Callable, Mapping
 
 from .errors import ShapeError, UnsupportedError
 from .expr import (
@@ -144,7 +144,7 @@ class Typing:
     def could_be_scalar(self, s: Shape) -> bool:
         """Every axis is absent or may still be (the size of a 𝟙 is fixed by context)."""
         return all(self.unifier.find(x) is ONE or (
-            isinstance(self.unifier.find(x), DimVar) and self.unifier.find(x).may_be_one) for x in s)
+            isinstance(t := self.unifier.find(x), DimVar) and t.may_be_one) for x in s)
 
     def _settle(self, ls: Shape, rs: Shape, fits: bool) -> tuple[bool, bool]:
         """Scalar-ness of two operands; a 𝟙-made operand that only fits as a scalar becomes one."""
@@ -260,7 +260,8 @@ class Typing:
 
 
 class _Builder:
-    def __init__(self, dims, resolved, shapes, declared: set[str]) -> None:
+    def __init__(self, dims: Callable[[Shape], tuple[Dim, Dim]], resolved: dict[str, tuple[Dim, Dim]],
+                 shapes: dict[int, Shape], declared: set[str]) -> None:
         self.dims, self.resolved, self.shapes, self.declared = dims, resolved, shapes, declared
 
     def shape_of(self, node: Syntax) -> tuple[Dim, Dim]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from typing import Sequence
+from collections.abc import Sequence
 
 from . import __version__
 from .api import derive, mlp
@@ -104,7 +104,7 @@ def _run(args: argparse.Namespace) -> str:
             raise MatcalcError("--steps shows a derivation as text, LaTeX or JSON, not as code")
         return d.numpy_source(name=args.name, value=args.value).rstrip("\n")
     if args.format == "json":
-        data = {"expression": expr, "wrt": list(d.wrt), "shape": list(d.shape),
+        data: dict[str, object] = {"expression": expr, "wrt": list(d.wrt), "shape": list(d.shape),
                 "text": str(d), "latex": d.latex}
         if args.steps:
             data["steps"] = [_step_json(s) for s in d.steps]

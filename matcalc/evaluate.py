@@ -6,7 +6,8 @@ matrix product; arrays come in and go out in the user's layout (vectors 1-D, sca
 
 from __future__ import annotations
 
-from typing import Any, Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
+from typing import Any
 
 import numpy as np
 
@@ -56,7 +57,7 @@ def _kind(ndim: int) -> str:
     return ("a scalar", "a vector", "a matrix")[ndim]
 
 
-def _show_shape(shape: tuple) -> str:
+def _show_shape(shape: tuple[str | int, ...]) -> str:
     return "()" if not shape else "(" + ", ".join(map(str, shape)) + ("," if len(shape) == 1 else "") + ")"
 
 
@@ -96,8 +97,9 @@ def _logdet(a: np.ndarray) -> np.ndarray:
 
 
 def _softmax(a: np.ndarray) -> np.ndarray:
-    e = np.exp(a - a.max(axis=0, keepdims=True))
-    return e / e.sum(axis=0, keepdims=True)
+    e: np.ndarray = np.exp(a - a.max(axis=0, keepdims=True))
+    out: np.ndarray = e / e.sum(axis=0, keepdims=True)
+    return out
 
 
 def _logsumexp(a: np.ndarray) -> np.ndarray:
@@ -109,7 +111,8 @@ def _scalar(x: float) -> np.ndarray:
     return np.array([[x]])
 
 
-RULES: dict[type, Callable[[Expr, list[np.ndarray]], np.ndarray]] = {
+# The node argument is Any: each row receives only its own node type.
+RULES: dict[type, Callable[[Any, list[np.ndarray]], np.ndarray]] = {
     MatMul: _matmul,
     Add: lambda n, v: sum(v[1:], v[0]),
     Hadamard: lambda n, v: np.prod(np.stack(v), axis=0),

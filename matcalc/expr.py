@@ -14,18 +14,21 @@ keying dictionaries on its nodes.  Constructors only check shapes: rewriting liv
 from __future__ import annotations
 
 import functools
+import itertools
 from dataclasses import dataclass, field, fields
 from fractions import Fraction
-from typing import Callable, ClassVar, Iterator, Union
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any, ClassVar, final
 
 
+@final
 class _One:
     """The dimension of an absent axis (the 1 of a column vector n×1)."""
 
-    _instance: ClassVar["_One | None"] = None
+    _instance: ClassVar[_One | None] = None
     __slots__ = ()
 
-    def __new__(cls) -> "_One":
+    def __new__(cls) -> _One:
         if cls._instance is None:
             cls._instance = super().__new__(cls)
         return cls._instance
@@ -38,10 +41,10 @@ class _One:
 
 
 ONE = _One()
-Dim = Union[str, int, _One]
+Dim = str | int | _One
 
 
-def shape_text(rows: object, cols: object, name: Callable[[object], str] = str) -> str:
+def shape_text(rows: object, cols: object, name: Callable[[Any], str] = str) -> str:
     """`m×n` for a matrix, `n` for a vector, `1×n` for a row vector, `scalar`; `name`
     writes one dimension."""
     if rows is ONE and cols is ONE:
@@ -68,7 +71,7 @@ class InternalShapeError(AssertionError):
     """A rule built an ill-shaped node: a bug in matcalc, never a user error."""
 
 
-def _need(condition: bool, node: str, *operands: "Expr") -> None:
+def _need(condition: bool, node: str, *operands: Expr) -> None:
     if not condition:
         shapes = ", ".join(shape_text(o.rows, o.cols) for o in operands)
         raise InternalShapeError(f"{node} of operands with shapes {shapes}")
@@ -81,17 +84,17 @@ class Expr:
     _hash: int = field(init=False, repr=False)
     # Derived at construction, like the shape: the child nodes, and whether a
     # differential dA occurs inside.
-    children: tuple["Expr", ...] = field(init=False, repr=False)
+    children: tuple[Expr, ...] = field(init=False, repr=False)
     has_differential: bool = field(init=False, repr=False)
-    _key: tuple = field(init=False, repr=False)  # the constructor fields, for equality
+    _key: tuple[object, ...] = field(init=False, repr=False)  # the constructor fields, for equality
     _is_differential: ClassVar[bool] = False
 
     # -- structure ---------------------------------------------------------------
-    def _values(self) -> tuple:
+    def _values(self) -> tuple[object, ...]:
         return self._key
 
     def _finish(self, rows: Dim, cols: Dim) -> None:
-        cls = type(self)
+        cls: type = type(self)  # (as a plain type: Expr's __hash__ is for instances)
         values = tuple([getattr(self, name) for name in _field_names(cls)])
         if len(values) == 1 and isinstance(values[0], Expr):  # the common unary case
             children: tuple[Expr, ...] = values
@@ -123,14 +126,14 @@ class Expr:
     def __eq__(self, other: object) -> bool:
         return self is other or (
             type(self) is type(other)
-            and self._hash == other._hash  # type: ignore[attr-defined]
-            and self._key == other._key  # type: ignore[attr-defined]
+            and self._hash == other._hash
+            and self._key == other._key
         )
 
-    def with_children(self, children: tuple["Expr", ...]) -> "Expr":
+    def with_children(self, children: tuple[Expr, ...]) -> Expr:
         """The same operation applied to new children (in `children` order)."""
         it = iter(children)
-        args = []
+        args: list[object] = []
         for value in self._values():
             if isinstance(value, Expr):
                 args.append(next(it))
@@ -153,7 +156,7 @@ class Expr:
     def shape(self) -> tuple[str | int, ...]:
         return external_shape(self.rows, self.cols)
 
-    def walk(self) -> Iterator["Expr"]:
+    def walk(self) -> Iterator[Expr]:
         """Every distinct subtree once, children before parents (iterative: deep trees are fine)."""
         seen: set[Expr] = set()
         stack: list[tuple[Expr, bool]] = [(self, False)]
@@ -225,7 +228,7 @@ class MatMul(Expr):
     def __post_init__(self) -> None:
         chain = [f for f in self.factors if not f.is_scalar]
         _need(len(self.factors) >= 2, "product of fewer than two factors", *self.factors)
-        for a, b in zip(chain, chain[1:]):
+        for a, b in itertools.pairwise(chain):
             _need(a.cols == b.rows, "product", a, b)
         self._finish(chain[0].rows if chain else ONE, chain[-1].cols if chain else ONE)
 
@@ -420,7 +423,7 @@ def free_vars(expr: Expr) -> dict[str, Var]:
     return {n.name: n for n in expr.walk() if isinstance(n, Var)}
 
 
-def substitute(expr: Expr, mapping: dict[Expr, Expr]) -> Expr:
+def substitute(expr: Expr, mapping: Mapping[Expr, Expr]) -> Expr:
     """`expr` with every occurrence of each key replaced by its value (same shapes)."""
     memo: dict[Expr, Expr] = {}
     for node in expr.walk():

@@ -11,7 +11,8 @@ import functools
 import re
 from fractions import Fraction
 from pathlib import Path
-from typing import Collection, Iterator
+from collections.abc import Callable, Collection, Iterator
+from typing import Any
 
 import lark
 from lark import Lark, Token, Transformer
@@ -82,7 +83,7 @@ def _lark() -> Lark:
                 postlex=_NormBars(), maybe_placeholders=False)  # positions come from tokens
 
 
-def _pos(item) -> Pos:
+def _pos(item: Token | Syntax) -> Pos:
     if isinstance(item, Token):
         return Pos(item.line or 1, item.column or 1)
     return item.pos  # a syntax node
@@ -97,7 +98,7 @@ def _exponent(text: str) -> Fraction:
     return Fraction(re.sub(r"[\s{}()]", "", body))
 
 
-class _ToSyntax(Transformer):
+class _ToSyntax(Transformer[Token, Syntax]):
     """Lark tree → syntax nodes.  One instance per parse (it knows the declared names)."""
 
     def __init__(self, text: str, declared: Collection[str]) -> None:
@@ -109,7 +110,7 @@ class _ToSyntax(Transformer):
         self.runs: dict[int, tuple[Syntax, list[Syntax]]] = {}  # by id; holds the node alive
 
     # -- names -------------------------------------------------------------------
-    def name(self, items):
+    def name(self, items: list[Any]) -> Syntax:
         (tok,) = items
         m = NAME_PARTS.match(tok.value)
         letters = m.group(1) if m else tok.value
@@ -127,7 +128,7 @@ class _ToSyntax(Transformer):
             i += step
         last, start = pieces[-1]
         pieces[-1] = (last + suffix, start)
-        nodes = [Name(normalize_name(p), Pos(tok.line, tok.column + off)) for p, off in pieces]
+        nodes: list[Syntax] = [Name(normalize_name(p), Pos(tok.line, tok.column + off)) for p, off in pieces]
         return self._chain(nodes)
 
     def _chain(self, nodes: list[Syntax]) -> Syntax:
@@ -142,32 +143,33 @@ class _ToSyntax(Transformer):
         entry = self.runs.get(id(node))
         return entry[1] if entry and entry[0] is node else None
 
-    def _postfix(self, operand: Syntax, make) -> Syntax:
+    def _postfix(self, operand: Syntax, make: Callable[[Syntax], Syntax]) -> Syntax:
         pieces = self._run_pieces(operand)
         if pieces:
             return self._chain(pieces[:-1] + [make(pieces[-1])])
         return make(operand)
 
-    def group(self, items):
+    def group(self, items: list[Syntax]) -> Syntax:
         (inner,) = items
         self.runs.pop(id(inner), None)  # (AX)ᵀ transposes the whole product, (AX) stays whole
         return inner
 
-    def number(self, items):
+    def number(self, items: list[Any]) -> Number:
         (tok,) = items
         return Number(Fraction(tok.value), _pos(tok))
 
-    def fraction_char(self, items):
+    def fraction_char(self, items: list[Any]) -> Number:
         (tok,) = items
         return Number(FRACTION_CHARS[tok.value], _pos(tok))
 
-    def ones(self, items):
+    def ones(self, items: list[Any]) -> Name:
         (tok,) = items
         return Name("𝟙", _pos(tok))
 
     # -- operators -----------------------------------------------------------------
-    def _binary(op):  # noqa: N805 — a factory for the methods below
-        def method(self, items):
+    @staticmethod  # a factory for the methods below (callable in the class body since 3.10)
+    def _binary(op: str) -> Callable[[_ToSyntax, list[Any]], Syntax]:
+        def method(self: _ToSyntax, items: list[Any]) -> Syntax:
             left, right = items[0], items[-1]
             if op == "matmul" and len(items) == 2:
                 self._check_unknown_function(left, right)
@@ -188,34 +190,34 @@ class _ToSyntax(Transformer):
     hadamard = _binary("hadamard")
     hdiv = _binary("hdiv")
 
-    def neg(self, items):
+    def neg(self, items: list[Any]) -> Neg:
         tok, operand = items[0], items[-1]
         return Neg(operand, _pos(tok) if isinstance(tok, Token) else _pos(operand))
 
-    def transpose(self, items):
+    def transpose(self, items: list[Any]) -> Syntax:
         return self._postfix(items[0], lambda x: Postfix("transpose", x, None, x.pos))
 
-    def inverse_transpose(self, items):
+    def inverse_transpose(self, items: list[Any]) -> Syntax:
         return self._postfix(items[0], lambda x: Postfix(
             "transpose", Postfix("power", x, Fraction(-1), x.pos), None, x.pos))
 
-    def power(self, items):
+    def power(self, items: list[Any]) -> Syntax:
         k = _exponent(items[1].value)
         return self._postfix(items[0], lambda x: Postfix("power", x, k, x.pos))
 
-    def hpower(self, items):
+    def hpower(self, items: list[Any]) -> Syntax:
         k = _exponent(items[1].value)
         return self._postfix(items[0], lambda x: Postfix("hpower", x, k, x.pos))
 
-    def call(self, items):
+    def call(self, items: list[Any]) -> Call:
         tok, args = items
         func = FUNCTION_ALIASES.get(tok.value, tok.value)
         return Call(func, tuple(args), _pos(tok))
 
-    def arguments(self, items):
+    def arguments(self, items: list[Any]) -> list[Syntax]:
         return list(items)
 
-    def norm(self, items):
+    def norm(self, items: list[Any]) -> Call:
         opening, arg = items[0], items[1]
         sub = items[3].value if len(items) > 3 else "2"
         func = "norm1" if "1" in sub or "₁" in sub else "norm2"
@@ -290,7 +292,8 @@ def _expected(expected: Collection[str]) -> str:
 def _parse_error(exc: UnexpectedInput, text: str) -> ParseError:
     line, column = getattr(exc, "line", 1) or 1, getattr(exc, "column", 1) or 1
     if isinstance(exc, UnexpectedCharacters):
-        ch = text[exc.pos_in_stream] if exc.pos_in_stream < len(text) else ""
+        pos = exc.pos_in_stream
+        ch = text[pos] if pos is not None and pos < len(text) else ""
         if ch == "σ":
             return ParseError("σ is the sigmoid function; write σ(…)", text, line, column)
         shown = repr(ch) if not ch.isprintable() or ch.isspace() else f"'{ch}'"

@@ -7,6 +7,7 @@ operand of another product is parenthesized — `Xw ⊙ y` but `y ⊙ (Xw)`.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from fractions import Fraction
 
 from .expr import (
@@ -62,11 +63,40 @@ def _without_ones(term: Expr) -> Expr:
 class Printer:
     """The shared structure; subclasses give the notation."""
 
+    # The notation: each subclass sets these marks and defines the hooks below.
+    minus: str
+    add_sep: str
+    sub_sep: str
+    hdiv_sep: str
+    transpose_mark: str
+    inverse_mark: str
+    inverse_transpose: str
+    ones_mark: str
+
+    def paren(self, text: str) -> str:
+        raise NotImplementedError
+
+    def hadamard_join(self, parts: list[str]) -> str:
+        raise NotImplementedError
+
+    def power(self, p: Fraction) -> str:
+        raise NotImplementedError
+
+    def hpower(self, p: Fraction) -> str:
+        raise NotImplementedError
+
+    def reciprocal(self, text: str) -> str:
+        raise NotImplementedError
+
+    def product(self, c: Fraction, numerator: list[Expr], pieces: list[tuple[str, int]],
+                denominator: list[Expr]) -> str:
+        raise NotImplementedError
+
     def __call__(self, e: Expr) -> str:
         return self.render(e)[0]
 
     def render(self, e: Expr) -> tuple[str, int]:
-        method = getattr(self, "_" + type(e).__name__)
+        method: Callable[[Expr], tuple[str, int]] = getattr(self, "_" + type(e).__name__)
         return method(e)
 
     def wrap(self, e: Expr, level: int) -> str:
@@ -181,7 +211,7 @@ def _is_tight(e: Expr) -> bool:
     """Can be juxtaposed without a space: a one-letter name (maybe subscripted) or a
     bracketed form, possibly with postfix marks."""
     while isinstance(e, (Transpose, Inverse, MatPow)) or (isinstance(e, HPow) and e.p > 0):
-        e = e.arg  # type: ignore[attr-defined]
+        e = e.arg
     if isinstance(e, Var):
         base, _ = _split_name(e.name)
         return len(base) == 1 and "_" not in e.name

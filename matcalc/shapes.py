@@ -8,7 +8,7 @@ Unknown dimensions are unification variables; `Xw` unifies cols(X) with len(w).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Mapping, Sequence, Union
+from collections.abc import Callable, Iterator, Mapping, Sequence
 
 from .errors import ShapeError
 from .expr import ONE, Dim, _One
@@ -44,7 +44,7 @@ class DimVar:
     may_be_one: bool = False
 
 
-Term = Union[Dim, DimVar]
+Term = Dim | DimVar
 
 
 def declared_dims(name: str, dims: Sequence[object]) -> tuple[Dim, Dim]:
@@ -124,7 +124,7 @@ class Unifier:
 
 
 
-def _dim_names():
+def _dim_names() -> Iterator[str]:
     base = "mnpqrskl"
     yield from base
     i = 1
@@ -134,7 +134,8 @@ def _dim_names():
         i += 1
 
 
-def normalize_shapes(shapes: Mapping[str, object] | None, canonical) -> dict[str, tuple[Dim, Dim]]:
+def normalize_shapes(shapes: Mapping[str, object] | None,
+                     canonical: Callable[[str], str]) -> dict[str, tuple[Dim, Dim]]:
     """Declared shapes keyed by canonical name."""
     if shapes is None:
         return {}

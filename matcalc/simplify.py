@@ -10,14 +10,14 @@ fixpoint terminates; a cap guards it anyway.
 from __future__ import annotations
 
 from fractions import Fraction
-from typing import Callable, Optional
+from collections.abc import Callable
 
 from .algebra import add, broadcast, hadamard, hpow, inverse, is_zero, mul, split_coefficient, transpose
 from .expr import (
     ONE, Add, Apply, Const, DiagMat, DiagVec, Expr, Identity, Zero, Hadamard, HPow, Inverse, MatMul, Ones, Sum, Transpose,
 )
 
-Rule = Callable[[Expr], Optional[Expr]]
+Rule = Callable[[Expr], Expr | None]
 
 
 def _chain(term: Expr) -> tuple[Fraction, list[Expr], list[Expr]]:
@@ -28,17 +28,17 @@ def _chain(term: Expr) -> tuple[Fraction, list[Expr], list[Expr]]:
     return c, scalars, chain
 
 
-def factor_common_right(e: Expr) -> Optional[Expr]:
+def factor_common_right(e: Expr) -> Expr | None:
     """A·x + B·x = (A + B)·x, for terms sharing their last matrix factor."""
     return _factor(e, side=-1)
 
 
-def factor_common_left(e: Expr) -> Optional[Expr]:
+def factor_common_left(e: Expr) -> Expr | None:
     """X·a + X·b = X·(a + b), for terms sharing their first matrix factor."""
     return _factor(e, side=0)
 
 
-def _factor(e: Expr, side: int) -> Optional[Expr]:
+def _factor(e: Expr, side: int) -> Expr | None:
     if not isinstance(e, Add):
         return None
     groups: dict[Expr, list[int]] = {}
@@ -61,7 +61,7 @@ def _factor(e: Expr, side: int) -> Optional[Expr]:
     return None
 
 
-def _is_one_plus_exp(e: Expr) -> Optional[Expr]:
+def _is_one_plus_exp(e: Expr) -> Expr | None:
     """1 + exp(u) (with 1 possibly broadcast as 𝟙) → u."""
     if isinstance(e, Add) and len(e.terms) == 2:
         one, other = e.terms
@@ -70,7 +70,7 @@ def _is_one_plus_exp(e: Expr) -> Optional[Expr]:
     return None
 
 
-def sigmoid_from_exp(e: Expr) -> Optional[Expr]:
+def sigmoid_from_exp(e: Expr) -> Expr | None:
     """exp(u) ⊙ (1 + exp(u)).^−1 = σ(u), and (1 + exp(u)).^−1 = σ(−u)."""
     factors = e.factors if isinstance(e, (Hadamard, MatMul)) else (e,)
     for f in factors:
@@ -95,7 +95,7 @@ def sigmoid_from_exp(e: Expr) -> Optional[Expr]:
     return None
 
 
-def factor_common_coefficient(e: Expr) -> Optional[Expr]:
+def factor_common_coefficient(e: Expr) -> Expr | None:
     """c·s·a + c·s·b = c·s·(a + b): a number |c| ≠ 1 and scalar factors s shared by every term."""
     if not isinstance(e, Add):
         return None
@@ -114,7 +114,7 @@ def factor_common_coefficient(e: Expr) -> Optional[Expr]:
     return mul(Const(c), *shared, Add(tuple(rests)) if len(rests) > 1 else rests[0])
 
 
-def inner_product_cancel(e: Expr) -> Optional[Expr]:
+def inner_product_cancel(e: Expr) -> Expr | None:
     """uᵀ(v ⊙ u.^−1) = sum(v): an inner product whose Hadamard partner divides by u."""
     if not isinstance(e, MatMul):
         return None
@@ -127,7 +127,7 @@ def inner_product_cancel(e: Expr) -> Optional[Expr]:
     return None
 
 
-def ones_inner_product(e: Expr) -> Optional[Expr]:
+def ones_inner_product(e: Expr) -> Expr | None:
     """𝟙ᵀv = sum(v), vᵀ𝟙 = sum(v), and 𝟙ₘₓₖv = sum(v)𝟙ₘ."""
     if not isinstance(e, MatMul):
         return None
@@ -150,7 +150,7 @@ RULES: dict[type, tuple[Rule, ...]] = {
     MatMul: (sigmoid_from_exp, inner_product_cancel, ones_inner_product),
 }
 
-AT_ZERO = {"exp": 1, "sin": 0, "cos": 1, "tanh": 0, "sigmoid": Fraction(1, 2), "relu": 0,
+AT_ZERO: dict[str, int | Fraction] = {"exp": 1, "sin": 0, "cos": 1, "tanh": 0, "sigmoid": Fraction(1, 2), "relu": 0,
            "abs": 0, "sqrt": 0, "sign": 0, "step": 0}
 
 

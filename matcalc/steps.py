@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Callable, Optional
+from collections.abc import Callable
 
 from .algebra import UNIT, ZERO, add, hadamard, is_zero, mul, transpose, zero_like
 from .derive import gradient
@@ -196,13 +196,13 @@ def _scalarize(f: Expr) -> Expr:
 def _scalar_step(f: Expr, x: Var) -> list[Step]:
     try:
         guess = simplify(gradient(_scalarize(f), Var(x.name, (ONE, ONE))))
-    except Exception:  # an informal guide only: when it cannot be formed, it is left out
+    except Exception:  # noqa: BLE001 — an informal guide only: when it cannot be formed, it is left out
         return []
     return [_step(SCALARS, guess, x, differential=False, informal=True)]
 
 
 # ── step 2: the differential, operands in order ─────────────────────────────────────────
-def _in_order(terms: list[Expr]) -> Optional[Expr]:
+def _in_order(terms: list[Expr]) -> Expr | None:
     """Σ terms as written: nested sums flattened, nothing collected or reordered."""
     flat: list[Expr] = []
     for t in terms:
@@ -211,13 +211,13 @@ def _in_order(terms: list[Expr]) -> Optional[Expr]:
 
 
 def _product_in_order(combine: Callable[..., Expr], factors: tuple[Expr, ...],
-                      d: tuple[Optional[Expr], ...]) -> Optional[Expr]:
+                      d: tuple[Expr | None, ...]) -> Expr | None:
     return _in_order([combine(*factors[:i], di, *factors[i + 1:]) for i, di in enumerate(d) if di is not None])
 
 
 # The differential table, except that sums keep their written order and d(Aᵀ) stays
 # (dA)ᵀ: reordering and transposing are the later steps' business.
-IN_ORDER: dict[type, Callable[..., Optional[Expr]]] = {
+IN_ORDER: dict[type, Callable[..., Expr | None]] = {
     Add: lambda n, d: _in_order([x for x in d if x is not None]),
     MatMul: lambda n, d: _product_in_order(mul, n.factors, d),
     Hadamard: lambda n, d: _product_in_order(hadamard, n.factors, d),
@@ -225,9 +225,9 @@ IN_ORDER: dict[type, Callable[..., Optional[Expr]]] = {
 }
 
 
-def forward_differential(f: Expr, x: Var) -> tuple[Optional[Expr], list[type]]:
+def forward_differential(f: Expr, x: Var) -> tuple[Expr | None, list[type]]:
     """df as one expression in dX, and the node types whose rules it used (in order)."""
-    d: dict[Expr, Optional[Expr]] = {}
+    d: dict[Expr, Expr | None] = {}
     used: list[type] = []
     for node in f.walk():
         if node == x:
@@ -306,7 +306,7 @@ def _merge(pairs: list[Pair]) -> list[Pair]:
     return [(add(*gs), e) for e, gs in merged.items()]
 
 
-def _next_pair(pairs: list[Pair], delta: Expr) -> Optional[int]:
+def _next_pair(pairs: list[Pair], delta: Expr) -> int | None:
     """The first pair whose E lies inside no other pair's E: the others may still reach
     it, and then they meet and collect before going further (as in reverse mode)."""
     open_ = [i for i, (_, e) in enumerate(pairs) if e != delta]
@@ -332,7 +332,7 @@ def _moves(df: Expr, x: Var, steps: list[Step]) -> Expr:
             shown = text
 
     for _ in range(MAX_MOVES):
-        if len(set(e for _, e in pairs)) < len(pairs):
+        if len({e for _, e in pairs}) < len(pairs):
             pairs = _merge(pairs)
             emit(COLLECT)
         i = _next_pair(pairs, delta)
@@ -432,7 +432,7 @@ def derivation(f: Expr, x: Var, result: Expr) -> tuple[Step, ...]:
                                df, x, differential=True))
             g = _identify(_moves(df, x, steps), x, steps)
         _finish(g, x, result, steps)
-    except Exception:  # a move that cannot be described: one generic step, never a failure
+    except Exception:  # noqa: BLE001 — a move that cannot be described: one generic step, never a failure
         steps = [s for s in steps if s.informal or s.rule == "differential"][:2]
         steps.append(_step(GENERIC, result, x, differential=False))
     return tuple(steps)

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Union
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,7 +39,7 @@ class Call:
     `‖x‖` → `norm2`, `inv(X)` → `inv`)."""
 
     func: str
-    args: tuple["Syntax", ...]
+    args: tuple[Syntax, ...]
     pos: Pos
 
 
@@ -50,14 +49,14 @@ class Binary:
     hdiv (`./`), div (`/`)."""
 
     op: str
-    left: "Syntax"
-    right: "Syntax"
+    left: Syntax
+    right: Syntax
     pos: Pos
 
 
 @dataclass(frozen=True, slots=True)
 class Neg:
-    operand: "Syntax"
+    operand: Syntax
     pos: Pos
 
 
@@ -67,9 +66,9 @@ class Postfix:
     hpower (`.^k`).  `exponent` is a Fraction for the powers, None for transpose."""
 
     op: str
-    operand: "Syntax"
+    operand: Syntax
     exponent: Fraction | None
     pos: Pos
 
 
-Syntax = Union[Name, Number, Call, Binary, Neg, Postfix]
+Syntax = Name | Number | Call | Binary | Neg | Postfix

@@ -56,7 +56,7 @@ def expressions(draw, shape: tuple[str, str], depth: int = 3) -> str:
         if shape == (ONE, ONE):
             options += ["2", "0.5", "½"]
         return draw(st.sampled_from(options))
-    sub = lambda s: expressions(s, depth - 1)  # noqa: E731
+    sub = lambda s: expressions(s, depth - 1)
     kinds = ["sum", "difference", "scale", "product", "transpose", "function", "negate"]
     if shape != (ONE, ONE):
         kinds += ["hadamard", "hdiv", "divide"]

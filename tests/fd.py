@@ -41,11 +41,11 @@ def draw(shape: tuple[int, ...], rng: np.random.Generator, domain: str = "real")
     elif domain == "unit":
         value = rng.uniform(-0.9, 0.9, shape)
     elif domain == "spd":
-        (n, n2) = shape
+        (n, _) = shape
         a = rng.standard_normal((n, n))
         value = a @ a.T + n * np.eye(n)
     elif domain == "invertible":
-        (n, n2) = shape
+        (n, _) = shape
         value = n * np.eye(n) + rng.standard_normal((n, n))
     else:
         raise ValueError(f"unknown domain {domain!r}")

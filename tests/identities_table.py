@@ -80,7 +80,7 @@ def np_logistic(v):
 
 
 def np_logdet(v):
-    sign, value = np.linalg.slogdet(v["X"])
+    _, value = np.linalg.slogdet(v["X"])
     return value
 
 

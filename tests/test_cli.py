@@ -3,6 +3,7 @@
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -68,10 +69,10 @@ def test_usage_errors_exit_2(argv):
 
 def test_expression_from_stdin_and_no_traceback_in_a_subprocess():
     ok = subprocess.run([sys.executable, "-m", "matcalc", "derive", "-", "--wrt", "x", "--format", "text"],
-                        input="x'Ax", capture_output=True, text=True)
+                        input="x'Ax", capture_output=True, check=False, text=True)
     assert (ok.returncode, ok.stdout.strip()) == (0, "(A + Aᵀ)x")
     bad = subprocess.run([sys.executable, "-m", "matcalc", "derive", "-", "--wrt", "x"],
-                         input=b"\xff\xfe x", capture_output=True)
+                         input=b"\xff\xfe x", capture_output=True, check=False)
     assert bad.returncode == 1 and b"Traceback" not in bad.stderr and b"UTF-8" in bad.stderr
 
 
@@ -79,3 +80,24 @@ def test_version(capsys):
     with pytest.raises(SystemExit) as info:
         main(["--version"])
     assert info.value.code == 0 and capsys.readouterr().out.strip() == f"matcalc {matcalc.__version__}"
+
+
+def test_version_is_the_installed_distribution_version():
+    from importlib.metadata import version
+    assert version("matcalc-symbolic") == matcalc.__version__
+
+
+MAIN_CASES = [(["derive", "x'Ax", "--wrt", "x"], 0), (["derive", "(Xw - y", "--wrt", "w"], 1),
+              (["--version"], 0), (["derive", "x"], 2)]
+
+
+@pytest.mark.parametrize("argv, code", MAIN_CASES, ids=["ok", "parse-error", "version", "usage-error"])
+def test_python_dash_m_matcalc_is_the_matcalc_command(argv, code):
+    script = Path(sys.executable).with_name("matcalc")
+    if not script.exists():
+        pytest.skip(f"the console script is not installed next to {sys.executable}")
+    command, module = (subprocess.run(cmd + argv, capture_output=True, check=False, text=True)
+                       for cmd in ([str(script)], [sys.executable, "-m", "matcalc"]))
+    assert command.returncode == code and (command.stdout or command.stderr)
+    assert (module.returncode, module.stdout, module.stderr) == \
+        (command.returncode, command.stdout, command.stderr)

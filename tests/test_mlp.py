@@ -127,9 +127,9 @@ def networks(draw):
     output = draw(st.sampled_from(["identity", "sigmoid", "tanh"])) if loss == "mse" else None
     if loss == "softmax_cross_entropy":
         layers[-1] = max(layers[-1], 2)
-    return dict(layers=layers, hidden=hidden, loss=loss, output=output,
-                layout=draw(st.sampled_from(["columns", "rows"])), bias=draw(st.booleans()),
-                batch=draw(st.integers(1, 4)), seed=draw(st.integers(0, 2**16)))
+    return {"layers": layers, "hidden": hidden, "loss": loss, "output": output,
+                "layout": draw(st.sampled_from(["columns", "rows"])), "bias": draw(st.booleans()),
+                "batch": draw(st.integers(1, 4)), "seed": draw(st.integers(0, 2**16))}
 
 
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -287,10 +287,10 @@ def test_module_runs_where_matcalc_cannot_be_imported(tmp_path):
 @pytest.mark.skipif(importlib.util.find_spec("ruff") is None,
                     reason="ruff is not installed (pip install -e '.[dev]')")
 def test_generated_modules_pass_ruff(tmp_path):
-    settings_list = [dict(layers=[784, 500, 10]),
-                     dict(layers=[3, 4, 5, 2], hidden=["tanh", "sigmoid"], loss="mse", output="sigmoid",
-                          layout="rows"),
-                     dict(layers=[3, 2], loss="sigmoid_bce", bias=False)]
+    settings_list = [{"layers": [784, 500, 10]},
+                     {"layers": [3, 4, 5, 2], "hidden": ["tanh", "sigmoid"], "loss": "mse", "output": "sigmoid",
+                          "layout": "rows"},
+                     {"layers": [3, 2], "loss": "sigmoid_bce", "bias": False}]
     for i, kwargs in enumerate(settings_list):
         (tmp_path / f"net{i}.py").write_text(matcalc.mlp(**kwargs).source, encoding="utf-8")
     result = subprocess.run([sys.executable, "-m", "ruff", "check", "--no-cache", "--isolated",

@@ -100,7 +100,7 @@ def test_square_cases_are_right_when_every_dimension_is_equal(text, wrt):
     for seed in range(3):
         arrays = _arrays(shapes, SIZE_SETS[1], seed)
         f = matcalc.parse(text, shapes=shapes)
-        expected = central_difference(lambda a: f.evaluate(**a), arrays, wrt)
+        expected = central_difference(lambda a, f=f: f.evaluate(**a), arrays, wrt)
         _close(matcalc.derive(text, wrt=wrt, shapes=shapes).evaluate(**arrays), expected, text)
 
 

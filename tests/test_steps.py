@@ -27,6 +27,7 @@ from matcalc.cli import main
 from matcalc.evaluate import evaluate
 from matcalc.expr import Differential, Var, free_vars, substitute
 from test_identities import SIZES, declared, draw_arrays
+import itertools
 
 DIRECTION = "dX_direction"  # not a name the inputs use
 
@@ -69,7 +70,7 @@ def assert_chain(d: matcalc.Derivative, arrays: dict, seed: int, what: str) -> N
     formal = [(s, v) for s, v in zip(d.steps, values) if v is not None]
     assert formal, what
     scale = max(1.0, *(abs(v) for _, v in formal))
-    for (before, a), (after, b) in zip(formal, formal[1:]):
+    for (before, a), (after, b) in itertools.pairwise(formal):
         assert abs(a - b) <= 1e-8 * scale, f"{what}: {before} ≠ {after} ({a} vs {b})"
     expected = float(np.sum(np.asarray(d.evaluate(**arrays)) * direction))
     assert abs(formal[-1][1] - expected) <= 1e-8 * scale, what

@@ -12,7 +12,8 @@ so `pullback` and the derivation steps (`steps.py`) share one table.
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
+from typing import Any
 
 from ..algebra import add, hadamard, identity, inner, mul, transpose
 from ..expr import Add, DiagMat, DiagVec, Differential, Expr, Hadamard, MatMul, Ones, Sum, Trace, Transpose
@@ -36,7 +37,8 @@ def _matmul(e: MatMul, g: Expr) -> Moves:
     return [(held, mul(*scalars, *lt, g, *rt))]
 
 
-ADJOINTS: dict[type, Callable[[Expr, Expr], Moves]] = {
+# The node argument is Any: each row receives only its own node type.
+ADJOINTS: dict[type, Callable[[Any, Expr], Moves]] = {
     Add: lambda e, g: [(t, g) for t in e.terms if t.has_differential],
     MatMul: _matmul,
     Transpose: lambda e, g: [(e.arg, transpose(g))],

@@ -8,7 +8,7 @@ scalar product/chain rule with the operands kept in their order — the seed's
 
 from __future__ import annotations
 
-from typing import Callable, Optional
+from collections.abc import Callable
 
 from ..algebra import (
     add, hadamard, hpow, identity, inner, inverse, mul, neg, transpose,
@@ -20,14 +20,14 @@ from ..expr import (
 )
 from ..functions import ELEMENTWISE
 
-D = tuple[Optional[Expr], ...]
+D = tuple[Expr | None, ...]
 
 
-def _sum(terms: list[Expr]) -> Optional[Expr]:
+def _sum(terms: list[Expr]) -> Expr | None:
     return add(*terms) if terms else None
 
 
-def _product_rule(combine: Callable[..., Expr], factors: tuple[Expr, ...], d: D) -> Optional[Expr]:
+def _product_rule(combine: Callable[..., Expr], factors: tuple[Expr, ...], d: D) -> Expr | None:
     """d(A∘B∘C) = dA∘B∘C + A∘dB∘C + A∘B∘dC, each factor kept in its place."""
     return _sum([combine(*factors[:i], di, *factors[i + 1:]) for i, di in enumerate(d) if di is not None])
 
@@ -39,6 +39,7 @@ def _power(a: Expr, k: int) -> Expr:
 def _matpow(node: MatPow, d: D) -> Expr:
     # d(Aᵏ) = Σᵢ Aⁱ dA Aᵏ⁻¹⁻ⁱ
     (a,), (da,) = node.children, d
+    assert da is not None  # differential() calls a unary rule only with a nonzero d
     return add(*(mul(_power(a, i), da, _power(a, node.k - 1 - i)) for i in range(node.k)))
 
 
@@ -49,10 +50,11 @@ def _scalar_or_elementwise(coefficient: Expr, da: Expr) -> Expr:
 def _softmax(node: Softmax, d: D) -> Expr:
     # d softmax(a) = s ⊙ da − s sᵀ da
     (da,) = d
+    assert da is not None  # as in _matpow
     return add(hadamard(node, da), neg(mul(node, transpose(node), da)))
 
 
-DIFFERENTIALS: dict[type, Callable[..., Optional[Expr]]] = {
+DIFFERENTIALS: dict[type, Callable[..., Expr | None]] = {
     Add: lambda n, d: _sum([x for x in d if x is not None]),
     MatMul: lambda n, d: _product_rule(mul, n.factors, d),
     Hadamard: lambda n, d: _product_rule(hadamard, n.factors, d),
@@ -84,7 +86,7 @@ DIFFERENTIALS: dict[type, Callable[..., Optional[Expr]]] = {
 CONSTANT_LEAVES = (Var, Const, Identity, Ones, Zero, Differential)
 
 
-def differential(node: Expr, d: D) -> Optional[Expr]:
+def differential(node: Expr, d: D) -> Expr | None:
     """dF for F = `node`, given its children's differentials."""
     if all(x is None for x in d):
         return None

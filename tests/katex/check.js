@@ -1,0 +1,35 @@
+// Reads LaTeX strings, one JSON string per line, on stdin; renders each with KaTeX in
+// display mode, throwing on errors and on non-LaTeX input (strict), and writes one JSON
+// object {"latex": ..., "error": ...} per rejected string to stdout.
+// Exit status: 0 all render, 1 some are rejected, 2 the input is not JSON lines.
+"use strict";
+const katex = require("katex");
+
+let input = "";
+process.stdin.setEncoding("utf8");
+process.stdin.on("data", (chunk) => { input += chunk; });
+process.stdin.on("end", () => {
+  let rejected = 0;
+  const lines = input.split("\n").filter((line) => line.trim() !== "");
+  for (const line of lines) {
+    let latex;
+    try {
+      latex = JSON.parse(line);
+    } catch (err) {
+      process.stderr.write(`not a JSON string: ${line}\n`);
+      process.exit(2);
+    }
+    if (typeof latex !== "string") {
+      process.stderr.write(`not a JSON string: ${line}\n`);
+      process.exit(2);
+    }
+    try {
+      katex.renderToString(latex, { throwOnError: true, displayMode: true, strict: "error" });
+    } catch (err) {
+      rejected += 1;
+      process.stdout.write(JSON.stringify({ latex, error: String(err.message || err) }) + "\n");
+    }
+  }
+  process.stderr.write(`katex ${katex.version}: ${lines.length} checked, ${rejected} rejected\n`);
+  process.exitCode = rejected ? 1 : 0;
+});
