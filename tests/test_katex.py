@@ -38,6 +38,25 @@ def test_identity_table_results_and_inputs_render():
     assert not bad, report(bad)
 
 
+def test_derivation_steps_render():
+    strings = []
+    for row in ROWS:
+        d = matcalc.derive(row.expr, wrt=row.wrt, shapes=row.shapes if row.declare else None)
+        for step in d.steps:
+            strings += [step.latex, step.equation_latex, step.rule_latex]
+    bad = rejected(strings)
+    assert not bad, report(bad)
+
+
+def test_mlp_equations_render():
+    nets = [matcalc.mlp([784, 500, 10]),
+            matcalc.mlp([3, 4, 5, 2], hidden=["tanh", "sigmoid"], loss="mse", output="sigmoid"),
+            matcalc.mlp([3, 4, 2], hidden="identity", loss="mse", layout="rows", bias=False),
+            matcalc.mlp([6, 5, 1], hidden="relu", loss="sigmoid_bce")]
+    bad = rejected(net.latex for net in nets)
+    assert not bad, report(bad)
+
+
 # Runs every ```python block of the docs (each with fresh globals, output discarded) while
 # recording LaTeX, and prints what was recorded as one JSON list.
 RUN_BLOCKS = """
