@@ -319,7 +319,8 @@ def _module(spec: Spec, net: Network) -> str:
         "def sgd_step(params, x, y, lr):",
         '    """One step of gradient descent on the batch; updates params in place and returns it."""',
         "    for name, gradient in backward(params, x, y).items():",
-        "        params[name] -= lr * gradient",
+        "        gradient *= lr  # a fresh array: scaling it in place saves a temporary",
+        "        params[name] -= gradient",
         "    return params",
     ]
     helpers = _helpers("\n".join(lines))

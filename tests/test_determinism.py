@@ -1,4 +1,5 @@
-"""Same input, byte-identical output: nothing in the output may depend on hash order."""
+"""Same input, byte-identical output (text, LaTeX, steps, generated code): nothing in the
+output may depend on hash order."""
 
 import os
 import subprocess
@@ -12,7 +13,10 @@ for text, wrt in [("(Xw-y)^T(Xw-y)", "X"), ("x'Ax + u'x", "x"), ("sum(log(1 + ex
                   ("½‖y − W₂σ(W₁x + b₁) − b₂‖²", "W1"), ("logdet(X) - tr(S inv(X))", "X"),
                   ("‖Xw − y‖² + λ norm1(w)", "w"), ("-y'log(softmax(Wx))", "W")]:
     d = matcalc.derive(text, wrt=wrt)
-    print(d, d.latex, d.shape, sep="\n")
+    print(d, d.latex, d.shape, d.numpy_source(value=True), sep="\n")
+    print(*(f"{s.rule}: {s.text} | {s.latex}" for s in d.steps), sep="\n")
+net = matcalc.mlp([5, 4, 3, 2], hidden=["tanh", "relu"], loss="sigmoid_bce", layout="rows")
+print(net.source, net.latex)
 """
 
 
