@@ -33,10 +33,10 @@ from pathlib import Path
 # the next contender's BLAS threads (interleaved rounds would then measure the spinning).
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
-import numpy as np  # noqa: E402
+import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # this checkout's matcalc
-import matcalc  # noqa: E402
+import matcalc
 
 LAYERS = (784, 500, 10)
 LR = 0.1
@@ -58,7 +58,7 @@ def data(batch: int, dtype: type, seed: int = 0) -> tuple[np.ndarray, np.ndarray
 # ── contenders: each a function make(x, y, params) -> step() ─────────────────────────────
 def make_generated(x, y, params):
     namespace: dict = {}
-    exec(matcalc.mlp(list(LAYERS), hidden="relu", loss="softmax_cross_entropy").source, namespace)
+    exec(matcalc.mlp(list(LAYERS), hidden="relu", loss="softmax_cross_entropy").source, namespace)  # noqa: S102 — generated here
     sgd_step = namespace["sgd_step"]
     p = {k: v.copy() for k, v in params.items()}
     return lambda: sgd_step(p, x, y, LR)
@@ -175,7 +175,7 @@ def check_gradients_agree(batch: int = 16) -> None:
     """The generated and hand-written steps must do the same update (float64)."""
     x, y, params = data(batch, np.float64, seed=1)
     namespace: dict = {}
-    exec(matcalc.mlp(list(LAYERS)).source, namespace)
+    exec(matcalc.mlp(list(LAYERS)).source, namespace)  # noqa: S102 — generated here
     grads = namespace["backward"]({k: v.copy() for k, v in params.items()}, x, y)
     h1 = np.maximum(params["W1"] @ x + params["b1"], 0)
     z2 = params["W2"] @ h1 + params["b2"]
@@ -185,8 +185,8 @@ def check_gradients_agree(batch: int = 16) -> None:
     e1[h1 <= 0] = 0
     expected = {"W1": e1 @ x.T / batch, "b1": e1.mean(axis=1, keepdims=True),
                 "W2": e2 @ h1.T / batch, "b2": e2.mean(axis=1, keepdims=True)}
-    for k in expected:
-        assert np.allclose(grads[k], expected[k], rtol=1e-10, atol=1e-12), k
+    for k, value in expected.items():
+        assert np.allclose(grads[k], value, rtol=1e-10, atol=1e-12), k
 
 
 def run(rounds: int, inner_seconds: float) -> dict:
