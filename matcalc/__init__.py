@@ -5,9 +5,9 @@
     2Xᵀ(Xw − y)
 """
 
-from .api import Derivative, Expression, derive, parse
+from .api import Derivative, Expression, derive, from_sympy, parse
 from .errors import EvaluationError, MatcalcError, ParseError, ShapeError, UnsupportedError
 
 __version__ = "0.1.0"
-__all__ = ["derive", "parse", "Derivative", "Expression", "MatcalcError", "ParseError",
+__all__ = ["derive", "parse", "from_sympy", "Derivative", "Expression", "MatcalcError", "ParseError",
            "ShapeError", "UnsupportedError", "EvaluationError", "__version__"]

@@ -17,6 +17,7 @@ from .parser import normalize_name, parse_syntax
 from .printing import to_latex, to_text
 from .shapes import conventional_rank, declared_dims, normalize_shapes
 from .simplify import simplify
+from .sympy_bridge import from_sympy as _from_sympy, to_sympy as _to_sympy
 
 T = TypeVar("T")
 NAME = re.compile(r"^[A-Za-zΑ-Ωα-ω][A-Za-z0-9_]*$")
@@ -79,6 +80,11 @@ class Expression:
         """The value for NumPy arrays given by name (vectors 1-D; extra names ignored)."""
         return _evaluate(self.node, free_vars(self.node), set(free_vars(self.node)), arrays)
 
+    @_public
+    def to_sympy(self) -> Any:
+        """The SymPy matrix expression with the same value (needs SymPy; docs/sympy.md)."""
+        return _to_sympy(self.node)
+
 
 class Derivative(Expression):
     """∂f/∂x in the layout S + V (output shape, then variable shape)."""
@@ -118,6 +124,12 @@ def parse(expr: str, shapes: Mapping[str, Any] | None = None) -> Expression:
     return _parse(expr, _declared(shapes))
 
 
+@_public
+def from_sympy(expr: Any) -> Expression:
+    """The expression for a SymPy matrix expression (needs SymPy; docs/sympy.md)."""
+    return Expression(_from_sympy(expr))
+
+
 def _parse(expr: str, declared: Mapping[str, tuple[Dim, Dim]]) -> Expression:
     if not isinstance(expr, str):
         raise MatcalcError(f"the expression must be a str, got {type(expr).__name__}")
@@ -154,11 +166,13 @@ def _variable(name: str, f: Expr, declared: Mapping[str, tuple[Dim, Dim]]) -> Va
 
 
 @_public
-def derive(expr: str, wrt: str | Sequence[str], shapes: Mapping[str, Any] | None = None) -> Derivative:
-    """∂expr/∂wrt, simplified to textbook form (layout S + V)."""
+def derive(expr: str | Expression, wrt: str | Sequence[str],
+           shapes: Mapping[str, Any] | None = None) -> Derivative:
+    """∂expr/∂wrt, simplified to textbook form (layout S + V); `expr` is text or an
+    Expression (from `parse` or `from_sympy`)."""
     names = _wrt_names(wrt)
     declared = _declared(shapes)
-    function = _parse(expr, declared)
+    function = expr if isinstance(expr, Expression) else _parse(expr, declared)
     f = function.node
     variables = tuple(_variable(n, f, declared) for n in names)
     if not f.is_scalar:
