@@ -198,6 +198,19 @@ def from_sympy(expr: Any) -> Expr:
     return node
 
 
+def _gather_transposes(total: Expr) -> Expr:
+    """Σ tᵢᵀ = (Σ tᵢ)ᵀ when that leaves fewer transposes: SymPy distributes a transpose
+    over a sum ((Xw − y)ᵀ becomes wᵀXᵀ − yᵀ), the textbook form keeps it outside."""
+    if not isinstance(total, Add) or total.is_scalar:
+        return total
+    gathered = Transpose(add(*(transpose(t) for t in total.terms)))
+    return gathered if _transposes(gathered) < _transposes(total) else total
+
+
+def _transposes(e: Expr) -> int:
+    return sum(isinstance(n, Transpose) for n in e.walk())
+
+
 def _show(e: Any, limit: int = 40) -> str:
     text = str(e)
     return text if len(text) <= limit else text[: limit - 1] + "…"
@@ -245,7 +258,8 @@ class _FromSympy:
         rows, cols = self.dim(e.rows, e), self.dim(e.cols, e)
         if rows is ONE and cols is not ONE:
             raise UnsupportedError(f"from_sympy: {e.name} is a 1×{cols} row vector; matcalc variables "
-                                   f"are column vectors: use a {cols}×1 MatrixSymbol and transpose it")
+                                   f"are column vectors: use MatrixSymbol({e.name!r}, {cols}, 1) and "
+                                   "transpose it")
         return self.var(self.name(e.name), (rows, cols))
 
     def number(self, e: Any) -> Expr:
@@ -324,7 +338,7 @@ class _FromSympy:
             return add(*terms)
         like = shaped[0][0]
         self.same_shape(shaped, "add")
-        return add(*(broadcast(t, like) if t.is_scalar else t for t in terms))
+        return _gather_transposes(add(*(broadcast(t, like) if t.is_scalar else t for t in terms)))
 
     def hadamard(self, factors: list[Expr], sources: tuple) -> Expr:
         self.same_shape([(f, s) for f, s in zip(factors, sources) if not f.is_scalar],
@@ -421,8 +435,9 @@ class _FromSympy:
         SymPy reads exp(X) as a matrix function, not as exp of each entry."""
         node = self.read(arg, elementwise)
         if not elementwise and not node.is_scalar:
+            operand = str(arg) if isinstance(arg, self.sp.MatrixSymbol) else f"({arg})"
             raise self.unsupported(e, f"is a matrix function; for {name} of each entry write "
-                                      f"X.applyfunc({name})")
+                                      f"{operand}.applyfunc({name})")
         return node
 
     def function(self, name: str) -> Callable[[Any, bool], Expr]:

@@ -281,6 +281,12 @@ def test_expression_from_sympy_can_be_derived(s, wrt):
                      what=f"d/d{wrt} {f} = {d}")
 
 
+def test_from_sympy_gathers_distributed_transposes():
+    f = matcalc.from_sympy((X * w - y).T * (X * w - y))  # SymPy holds (wᵀXᵀ − yᵀ)(Xw − y)
+    assert str(f) == "(Xw − y)ᵀ(Xw − y)"
+    assert str(matcalc.derive(f, wrt="w")) == "2Xᵀ(Xw − y)"
+
+
 def test_from_sympy_normalizes_subscripts():
     e = matcalc.from_sympy(sp.MatrixSymbol("W_{1}", m_, n_) * sp.MatrixSymbol("x_1", n_, 1))
     assert e.variables == ("W1", "x1") and str(e) == "W₁x₁"
@@ -308,9 +314,9 @@ UNSUPPORTED = [
     (sp.MatrixSymbol("Z", n_ + 1, n_), "dimension n \\+ 1"),
     (sp.Symbol("n") * X, "both a dimension and a variable"),
     (sp.DiagonalOf(X), "DiagonalOf"),
-    (sp.exp(A), "exp \\(exp\\(A\\)\\) is a matrix function; for exp of each entry write X.applyfunc\\(exp\\)"),
+    (sp.exp(A), "exp \\(exp\\(A\\)\\) is a matrix function; for exp of each entry write A.applyfunc\\(exp\\)"),
     (sp.sin(A) + sp.log(A), "matrix function"),
-    (sp.tanh(A * B), "matrix function"),
+    (sp.tanh(A * B), "for tanh of each entry write \\(A\\*B\\).applyfunc\\(tanh\\)"),
     (sp.sign(A), "matrix function"),
     (sp.Pow(A, 2, evaluate=False), "matrix function"),
 ]
