@@ -52,7 +52,8 @@ def _sympy() -> ModuleType:
 
 def _applyfunc() -> type:
     """SymPy's ElementwiseApplyFunction (not exported at the top level)."""
-    return importlib.import_module("sympy.matrices.expressions.applyfunc").ElementwiseApplyFunction
+    cls: type = importlib.import_module("sympy.matrices.expressions.applyfunc").ElementwiseApplyFunction
+    return cls
 
 
 def _elementwise(sp: ModuleType) -> dict[str, Callable[[Any], Any]]:
@@ -317,7 +318,7 @@ class _FromSympy:
         }
 
     # -- products and sums -------------------------------------------------------------
-    def product(self, factors: list[Expr], sources: tuple) -> Expr:
+    def product(self, factors: list[Expr], sources: tuple[Any, ...]) -> Expr:
         chain = [(f, s) for f, s in zip(factors, sources) if not f.is_scalar]
         for (a, sa), (b, sb) in itertools.pairwise(chain):
             if a.cols != b.rows:
@@ -331,7 +332,7 @@ class _FromSympy:
             return self.hadamard(factors, e.args)
         return self.product(factors, e.args)
 
-    def sum(self, terms: list[Expr], sources: tuple, elementwise: bool) -> Expr:
+    def sum(self, terms: list[Expr], sources: tuple[Any, ...], elementwise: bool) -> Expr:
         # A scalar among matrices is entrywise only in a Lambda body (there it broadcasts).
         shaped = [(t, s) for t, s in zip(terms, sources) if not t.is_scalar or not elementwise]
         if not shaped:
@@ -340,7 +341,7 @@ class _FromSympy:
         self.same_shape(shaped, "add")
         return _gather_transposes(add(*(broadcast(t, like) if t.is_scalar else t for t in terms)))
 
-    def hadamard(self, factors: list[Expr], sources: tuple) -> Expr:
+    def hadamard(self, factors: list[Expr], sources: tuple[Any, ...]) -> Expr:
         self.same_shape([(f, s) for f, s in zip(factors, sources) if not f.is_scalar],
                         "multiply entrywise")
         return hadamard(*factors)
@@ -396,7 +397,7 @@ class _FromSympy:
         return a if k == 1 else MatPow(a, int(k))
 
     # -- reductions and structure ------------------------------------------------------
-    def square(self, node: type, a: Expr, e: Any) -> Expr:
+    def square(self, node: Callable[[Expr], Expr], a: Expr, e: Any) -> Expr:
         if a.is_scalar:  # tr and det of a 1×1 matrix are its entry
             return a
         if not a.is_square:
@@ -411,7 +412,7 @@ class _FromSympy:
             return Sum(self.read(arg.args[1], elementwise))  # tr(𝟙ᵀA) = sum(A)
         return self.square(Trace, self.read(arg, elementwise), e)
 
-    def filled(self, e: Any, node: type, scalar: Expr) -> Expr:
+    def filled(self, e: Any, node: Callable[[tuple[Dim, Dim]], Expr], scalar: Expr) -> Expr:
         rows, cols = self.dim(e.rows, e), self.dim(e.cols, e)
         return scalar if (rows, cols) == (ONE, ONE) else node((rows, cols))
 

@@ -43,7 +43,7 @@ def draw_arrays(row: Row, index: int) -> dict:
     rng = np.random.default_rng([zlib.crc32(row.id.encode()), index, 7])
     out = {}
     for name, shape in sorted(row.shapes.items()):
-        dims = tuple(SIZES[index][d] for d in shape)
+        dims = tuple(d if isinstance(d, int) else SIZES[index][d] for d in shape)
         domain = row.domains.get(name, "real")
         value = draw(dims, rng, "real" if domain == "nonzero" else domain)
         if domain == "nonzero":  # away from the kinks of abs and norm1
@@ -73,7 +73,7 @@ def sympy_value(e, arrays: dict, known: dict | None = None):
     sizes = dict(known or {})
     for s in e.atoms(sp.MatrixSymbol):
         value = np.asarray(arrays[s.name], dtype=float)
-        for dim, size in zip(s.shape, value.reshape(value.shape[0], -1).shape):
+        for dim, size in zip(s.shape, value.reshape(-1, 1).shape if value.ndim < 2 else value.shape):
             if isinstance(dim, sp.Symbol):
                 assert sizes.setdefault(dim.name, size) == size, (s, dim)
     numbers = {s: sp.Integer(sizes[s.name]) if s.is_integer else sp.Float(arrays[s.name])
@@ -161,6 +161,8 @@ NODE_CASES = [
     ("xᵀ(yᵀx)", {"x": N, "y": N}, {}),
     ("tr(a) + det(a) + logdet(a) + ‖a‖ + sum(a) + norm1(a) + inv(a)", {"a": S}, {"a": "positive"}),
     ("sin(a) x + cos(a)", {"a": S, "x": N}, {}),
+    ("Xw + 𝟙", {"X": (3, "n"), "w": N}, {}),
+    ("Aᵀ B", {"A": (2, 3), "B": (2, 3)}, {}),
 ]
 
 
@@ -219,7 +221,8 @@ A, B = sp.MatrixSymbol("A", n_, n_), sp.MatrixSymbol("B", n_, n_)
 w, x, y = sp.MatrixSymbol("w", n_, 1), sp.MatrixSymbol("x", n_, 1), sp.MatrixSymbol("y", m_, 1)
 a, b = sp.Symbol("a", real=True), sp.Symbol("b")
 T = sp.Dummy("t")
-SHAPES = {"X": MN, "Y": MN, "A": NN, "B": NN, "w": N, "x": N, "y": M, "a": S, "b": S}
+SHAPES = {"X": MN, "Y": MN, "A": NN, "B": NN, "w": N, "x": N, "y": M, "a": S, "b": S, "c": S,
+          "Z": (3, "n")}
 SYMPY_CASES = {
     "least squares": (X * w - y).T * (X * w - y),
     "trace and det": sp.Trace(A * B.T) + sp.Determinant(A) * a,
@@ -245,6 +248,8 @@ SYMPY_CASES = {
     "relu and step": sp.Max(a, 0) + sp.Heaviside(b, 0) + sp.Max(0, b),
     "det of transpose": sp.Determinant(A.T) * sp.Trace(sp.Inverse(A)),
     "abs entrywise": sp.HadamardProduct(X.applyfunc(sp.Abs), Y),
+    "1x1 symbol is a scalar": sp.MatrixSymbol("c", 1, 1) + w.T * w,
+    "integer dimension": sp.MatrixSymbol("Z", 3, n_) * w,
     "trace of 1x1": sp.Trace(w.T * x) * X + sp.Determinant(y.T * y) * Y,
 }
 SYMPY_DOMAINS = {"A": "spd", "B": "invertible", "Y": "nonzero", "a": "nonzero", "b": "nonzero"}
