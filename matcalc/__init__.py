@@ -7,8 +7,8 @@
 
 __version__ = "0.1.0"  # before the imports: generated code records it
 
-from .api import Derivative, Expression, derive, mlp, parse
+from .api import Derivative, Expression, derive, from_sympy, mlp, parse
 from .errors import EvaluationError, MatcalcError, ParseError, ShapeError, UnsupportedError
 
 __all__ = ["Derivative", "EvaluationError", "Expression", "MatcalcError", "ParseError",
-           "ShapeError", "UnsupportedError", "__version__", "derive", "mlp", "parse"]
+           "ShapeError", "UnsupportedError", "__version__", "derive", "from_sympy", "mlp", "parse"]

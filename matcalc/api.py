@@ -22,6 +22,7 @@ from .printing import to_latex, to_text
 from .shapes import conventional_rank, declared_dims, normalize_shapes
 from .simplify import simplify
 from .steps import Step, derivation
+from .sympy_bridge import from_sympy as _from_sympy, to_sympy as _to_sympy
 
 T = TypeVar("T")
 NAME = re.compile(r"^[A-Za-zΑ-Ωα-ω][A-Za-z0-9_]*$")
@@ -89,6 +90,11 @@ class Expression:
         """A standalone module (it imports only numpy) defining `name(vars...)` → the value."""
         variables = tuple(free_vars(self.node).values())
         return function_source(name, [self.node], variables, f"{self}.")
+
+    @_public
+    def to_sympy(self) -> Any:
+        """The SymPy matrix expression with the same value (needs SymPy; docs/sympy.md)."""
+        return _to_sympy(self.node)
 
 
 class Derivative(Expression):
@@ -168,6 +174,12 @@ def parse(expr: str, shapes: Mapping[str, Any] | None = None) -> Expression:
     return _parse(expr, _declared(shapes))
 
 
+@_public
+def from_sympy(expr: Any) -> Expression:
+    """The expression for a SymPy matrix expression (needs SymPy; docs/sympy.md)."""
+    return Expression(_from_sympy(expr))
+
+
 def _parse(expr: str, declared: Mapping[str, tuple[Dim, Dim]]) -> Expression:
     if not isinstance(expr, str):
         raise MatcalcError(f"the expression must be a str, got {type(expr).__name__}")
@@ -204,11 +216,13 @@ def _variable(name: str, f: Expr, declared: Mapping[str, tuple[Dim, Dim]]) -> Va
 
 
 @_public
-def derive(expr: str, wrt: str | Sequence[str], shapes: Mapping[str, Any] | None = None) -> Derivative:
-    """∂expr/∂wrt, simplified to textbook form (layout S + V)."""
+def derive(expr: str | Expression, wrt: str | Sequence[str],
+           shapes: Mapping[str, Any] | None = None) -> Derivative:
+    """∂expr/∂wrt, simplified to textbook form (layout S + V); `expr` is text or an
+    Expression (from `parse` or `from_sympy`)."""
     names = _wrt_names(wrt)
     declared = _declared(shapes)
-    function = _parse(expr, declared)
+    function = expr if isinstance(expr, Expression) else _parse(expr, declared)
     f = function.node
     variables = tuple(_variable(n, f, declared) for n in names)
     if not f.is_scalar:
