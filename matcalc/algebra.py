@@ -159,6 +159,13 @@ def _is_symmetric(e: Expr) -> bool:
     return isinstance(e, (Identity, DiagMat)) or e.is_scalar
 
 
+def _transposes(e: Expr) -> int:
+    """How many transposes e shows at its top: (wᵀXᵀ − yᵀ)ᵀ reads better as Xw − y."""
+    parts = e.factors if isinstance(e, MatMul) else (e,)
+    return sum(isinstance(p, Transpose) for p in parts) - sum(
+        not isinstance(p, Transpose) and not _is_symmetric(p) for p in parts)
+
+
 def transpose(e: Expr) -> Expr:
     """(AB)ᵀ = BᵀAᵀ, (Aᵀ)ᵀ = A, and transposes of scalars, I, diag(v), 𝟙 and 0 resolved."""
     if _is_symmetric(e):
@@ -173,7 +180,7 @@ def transpose(e: Expr) -> Expr:
         return mul(*(transpose(f) for f in reversed(e.factors)))
     if isinstance(e, Add):
         # Push the transpose inside only when that removes more transposes than it adds.
-        flips = sum(1 if isinstance(t, Transpose) or _is_symmetric(t) else -1 for t in e.terms)
+        flips = sum(_transposes(t) - _transposes(transpose(t)) for t in e.terms)
         if flips > 0:
             return add(*(transpose(t) for t in e.terms))
     if isinstance(e, Inverse) and isinstance(e.arg, Transpose):

@@ -10,7 +10,7 @@ collect to 2(Xw − y) before travelling further — the textbook form falls out
 
 from __future__ import annotations
 
-from .algebra import UNIT, add, is_zero, zero_like
+from .algebra import UNIT, add, zero_like
 from .expr import Differential, Expr, Var
 from .rules.adjoints import pullback
 from .rules.differentials import differential
@@ -46,6 +46,7 @@ def gradient(f: Expr, x: Var) -> Expr:
         for child in dict.fromkeys(c for c in children if c in dependent):
             delta = Differential(child)
             dF = differential(node, tuple(delta if c == child else None for c in children))
-            if dF is not None and not is_zero(dF):
+            # Linear in dC: without dC in it (a factor 0 swallowed it) it is zero.
+            if dF is not None and dF.has_differential:
                 contributions.setdefault(child, []).append(pullback(dF, g, delta))
     return add(*contributions[x]) if x in contributions else zero_like(x)

@@ -113,6 +113,7 @@ REGRESSIONS = [
     ("det(4I + tanh((det(4I + tanh(vvᵀ)/4))(D))/4)", "v"),  # each I has its own size
     ("‖vyᵀ + vyᵀ + (vyᵀ)(D)‖²", "D"),              # postfix after a recycled letter run
     ("‖y‖² (‖(log(1 + exp(C)))ᵀ(‖z‖²)C‖)", "C"),   # a norm after an operand inside a norm
+    ("‖(2 - (2))(yvᵀ)‖ + vᵀv", "v"),              # a factor 0 swallowed dv in a differential
 ]
 
 
