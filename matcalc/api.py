@@ -26,6 +26,7 @@ from .sympy_bridge import from_sympy as _from_sympy, to_sympy as _to_sympy
 
 T = TypeVar("T")
 NAME = re.compile(r"^[A-Za-zΑ-Ωα-ω][A-Za-z0-9_]*$")
+CONVENTIONAL = re.compile(r"^[A-Za-zΑ-Ωα-ω](?:[0-9]+|_[A-Za-z0-9]+)?$")  # W, W1, W_in
 
 
 def _public(fn: Callable[..., T]) -> Callable[..., T]:
@@ -206,9 +207,10 @@ def _variable(name: str, f: Expr, declared: Mapping[str, tuple[Dim, Dim]]) -> Va
         return present[name]
     if name in declared:
         return Var(name, declared[name])
-    rank = conventional_rank(name)
+    rank = conventional_rank(name) if CONVENTIONAL.match(name) else None
     if rank is None:
-        raise MatcalcError(f"cannot tell the shape of '{name}': declare it in shapes=")
+        raise MatcalcError(f"'{name}' is not in the expression, and only one-letter names "
+                           f"(with a subscript) have a conventional shape: declare it in shapes=")
     taken = {d for v in present.values() for d in (v.rows, v.cols)}
     fresh = (f"{name}_{axis}" for axis in ("rows", "cols")) if rank == 2 else iter([f"n_{name}"])
     dims = [d for d in fresh if d not in taken][:rank]

@@ -64,6 +64,13 @@ def test_bad_wrt_is_a_matcalc_error(wrt):
         matcalc.derive("x'x", wrt=wrt)
 
 
+def test_an_undeclared_long_name_absent_from_the_expression_is_refused():
+    # 'beta' would otherwise take the convention of its first letter, b: a scalar.
+    with pytest.raises(matcalc.MatcalcError, match="declare it in shapes="):
+        matcalc.derive("x'x", wrt="beta")
+    assert matcalc.derive("x'x", wrt="beta", shapes={"beta": ("n",)}).shape == ("n",)
+
+
 @pytest.mark.parametrize("shapes", [{"x": ("n", "m", "p")}, {"x": (0,)}, {"x": (1.5,)}, {"x": "n,m"},
                                     ["x"], {"": ("n",)}])
 def test_bad_shape_declarations_are_matcalc_errors(shapes):
