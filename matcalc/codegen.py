@@ -563,14 +563,17 @@ def _prune(statements: list[str]) -> list[str]:
             return statements
 
 
-def statements(assignments: Sequence[tuple[str, Expr]], names: Mapping[str, str],
+def statements(assignments: Sequence[tuple[str, str, Expr]], names: Mapping[str, str],
                two_d: bool = True) -> list[str]:
-    """`target = code` lines computing each expression in turn; `names` maps every variable
-    the expressions use to the Python name holding its value."""
-    em = _Emitter([e for _, e in assignments], names, [], two_d=two_d)
-    for target, e in assignments:
-        code = em.emit(e)
-        em.lines.append(f"{target} = {code.text}")
+    """`target op code` lines (op `=`, `+=` or `*=`) computing each expression in turn;
+    `names` maps every variable the expressions use to the Python name holding its value."""
+    em = _Emitter([e for _, _, e in assignments], names, [], two_d=two_d)
+    for target, op, e in assignments:
+        if op == "*=" and isinstance(e, Apply) and e.fn == "step":
+            # Multiplying by a boolean mask in place needs no array of floats.
+            em.lines.append(f"{target} *= {em.emit(e.arg).text} > 0")
+        else:
+            em.lines.append(f"{target} {op} {em.emit(e).text}")
     return em.lines
 
 

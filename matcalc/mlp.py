@@ -267,7 +267,7 @@ def _module(spec: Spec, net: Network) -> str:
             init.append(f'"b{l}": np.zeros({shape(n[l], 1)}, dtype=dtype),')
     # A gradient that is already a variable (∂C/∂bˡ = δˡ) needs no statement of its own.
     computed = [(t, e) for t, e in grads if not isinstance(e, Var)]
-    backward_lines = statements(backward + computed, names)
+    backward_lines = statements(_in_place(backward + computed), names)
     returns = []
     for (p, _), (t, e) in zip(net.grads, grads):
         value = names[e.name] if isinstance(e, Var) else t
@@ -296,7 +296,7 @@ def _module(spec: Spec, net: Network) -> str:
         "def _layers(params, x):",
         f'    """The forward pass: {", ".join(cached)}."""',
         f"    {unpack(used_fwd)}",
-        *[f"    {line}" for line in statements(forward, names)],
+        *[f"    {line}" for line in statements(_in_place(forward), names)],
         f"    return {_tuple(cached)}",
         "",
         "",
@@ -328,6 +328,23 @@ def _module(spec: Spec, net: Network) -> str:
         at = lines.index("def init_params(rng, dtype=np.float64):")
         lines[at:at] = [*helpers, "", ""]
     return "\n".join(lines) + "\n"
+
+
+def _in_place(assignments: list[tuple[str, Expr]]) -> list[tuple[str, str, Expr]]:
+    """Assignments, with the two elementwise steps that follow a matrix product done in
+    place on its fresh result: `z = W @ a` then `z += b`, and `δ = Wᵀ @ δ′` then
+    `δ *= z > 0` (each saves a temporary the size of the batch's activations)."""
+    out: list[tuple[str, str, Expr]] = []
+    for target, e in assignments:
+        if isinstance(e, Add) and len(e.terms) == 2 and isinstance(e.terms[0], MatMul) \
+                and isinstance(e.terms[1], Var):
+            out += [(target, "=", e.terms[0]), (target, "+=", e.terms[1])]
+        elif isinstance(e, Hadamard) and len(e.factors) == 2 and isinstance(e.factors[0], MatMul) \
+                and isinstance(e.factors[1], Apply) and e.factors[1].fn == "step":
+            out += [(target, "=", e.factors[0]), (target, "*=", e.factors[1])]
+        else:
+            out.append((target, "=", e))
+    return out
 
 
 def _tuple(names: list[str]) -> str:
