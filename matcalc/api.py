@@ -9,14 +9,15 @@ from typing import Any, Callable, Mapping, Sequence, TypeVar
 import numpy as np
 
 from .build import typed
-from .derive import gradient
+from .einsum import evaluate_tensor
 from .errors import MatcalcError, UnsupportedError
 from .evaluate import evaluate
 from .expr import Dim, Expr, Var, free_vars
+from .indexed import Tensor
+from .jacobian import derivative_chain
 from .parser import normalize_name, parse_syntax
 from .printing import to_latex, to_text
 from .shapes import conventional_rank, declared_dims, normalize_shapes
-from .simplify import simplify
 
 T = TypeVar("T")
 NAME = re.compile(r"^[A-Za-zΑ-Ωα-ω][A-Za-z0-9_]*$")
@@ -103,9 +104,12 @@ class Derivative(Expression):
         return _evaluate(self.node, variables, required, arrays)
 
 
-def _evaluate(node: Expr, variables: Mapping[str, Var], required: set[str],
+def _evaluate(node: Expr | Tensor, variables: Mapping[str, Var], required: set[str],
               arrays: Mapping[str, Any]) -> np.ndarray | float:
-    return evaluate(node, {normalize_name(k): v for k, v in arrays.items()}, variables, required)
+    named = {normalize_name(k): v for k, v in arrays.items()}
+    if isinstance(node, Tensor):
+        return evaluate_tensor(node, named, variables, required)
+    return evaluate(node, named, variables, required)
 
 
 def _declared(shapes: Mapping[str, Any] | None) -> dict[str, tuple[Dim, Dim]]:
@@ -161,10 +165,7 @@ def derive(expr: str, wrt: str | Sequence[str], shapes: Mapping[str, Any] | None
     function = _parse(expr, declared)
     f = function.node
     variables = tuple(_variable(n, f, declared) for n in names)
-    if not f.is_scalar:
-        raise UnsupportedError(
-            f"{expr!r} has shape {f.shape}: derivatives of vector- and matrix-valued "
-            "expressions are not supported yet; reduce it to a scalar (sum, tr, ‖·‖, uᵀ…)")
-    if len(variables) > 1:
-        raise UnsupportedError("second and mixed derivatives (wrt a list of names) are not supported yet")
-    return Derivative(simplify(gradient(f, variables[0])), function, variables)
+    if isinstance(f, Tensor):
+        raise UnsupportedError(f"{expr!r} is in index notation: derivatives of index-notation "
+                               "expressions are not supported; write the expression with matrices")
+    return Derivative(derivative_chain(f, variables), function, variables)

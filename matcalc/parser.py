@@ -18,7 +18,7 @@ from lark import Lark, Token, Transformer
 from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken, VisitError
 
 from .errors import ParseError
-from .syntax import Binary, Call, Name, Neg, Number, Pos, Postfix, Syntax
+from .syntax import Binary, Call, IndexForm, Indexed, Name, Neg, Number, Pos, Postfix, Syntax
 
 MAX_DEPTH = 200
 LETTERS = "A-Za-zα-ρτ-ωΑ-Ρ΢-Ω"
@@ -214,6 +214,17 @@ class _ToSyntax(Transformer):
 
     def arguments(self, items):
         return list(items)
+
+    def indices(self, items):
+        return tuple(normalize_name(tok.value) for tok in items)
+
+    def entry(self, items):
+        operand, indices = items
+        return self._postfix(operand, lambda x: Indexed(x, indices, x.pos))
+
+    def index_form(self, items):
+        indices, body = items[0], items[-1]
+        return IndexForm(indices, body, _pos(items[1]))
 
     def norm(self, items):
         opening, arg = items[0], items[1]

@@ -258,6 +258,17 @@ class TextPrinter(Printer):
 
     _Trace = _Det = _LogDet = _Sum = _Norm1 = _DiagMat = _DiagVec = _Softmax = _LogSumExp = _reduction
 
+    # -- index notation (matcalc/indexed.py) ------------------------------------------
+    def _Entry(self, e) -> tuple[str, int]:
+        text, level = self.render(e.arg)
+        return (text if level == ATOM else self.paren(text)) + f"[{','.join(e.indices)}]", ATOM
+
+    def _Delta(self, e) -> tuple[str, int]:
+        return f"δ[{e.i},{e.j}]", ATOM
+
+    def _Tensor(self, e) -> tuple[str, int]:
+        return f"[{','.join(e.indices)}] ↦ {_index_terms(self, e.body)}", SUM
+
 
 class LatexPrinter(Printer):
     minus, add_sep, sub_sep, hdiv_sep = "-", " + ", " - ", r" \oslash "
@@ -318,6 +329,44 @@ class LatexPrinter(Printer):
         return rf"{REDUCTION_NAMES[type(e)][1]}\left({self(e.arg)}\right)", ATOM  # type: ignore[attr-defined]
 
     _Trace = _Det = _LogDet = _Sum = _Norm1 = _DiagMat = _DiagVec = _Softmax = _LogSumExp = _reduction
+
+
+    # -- index notation (matcalc/indexed.py) ------------------------------------------
+    def _indices(self, indices: tuple[str, ...]) -> str:
+        names = ["\\" + GREEK_LATEX[i] if i in GREEK_LATEX else i for i in indices]
+        return ("" if all(len(n) == 1 for n in names) else " ").join(names)
+
+    def _Entry(self, e) -> tuple[str, int]:
+        text, level = self.render(e.arg)
+        if level != ATOM:
+            text = self.paren(text)
+        elif not (isinstance(e.arg, Var) and "_" not in text):
+            text = f"{{{text}}}"
+        return f"{text}_{{{self._indices(e.indices)}}}", ATOM
+
+    def _Delta(self, e) -> tuple[str, int]:
+        return rf"\delta_{{{self._indices((e.i, e.j))}}}", ATOM
+
+    def _Tensor(self, e) -> tuple[str, int]:
+        return rf"\left[{_index_terms(self, e.body)}\right]_{{{self._indices(e.indices)}}}", ATOM
+
+
+def _index_terms(printer: Printer, body: Expr) -> str:
+    """A body of index notation: terms of juxtaposed entries, spaced for reading."""
+    out = ""
+    for n, term in enumerate(body.terms if isinstance(body, Add) else (body,)):
+        coefficient, factors = Fraction(1), []
+        for f in term.factors if isinstance(term, MatMul) else (term,):
+            if isinstance(f, Const):
+                coefficient *= f.value
+            else:
+                factors.append(printer.wrap(f, POSTFIX))
+        sign = printer.minus if coefficient < 0 else ""
+        number = abs(coefficient)
+        lead = [] if number == 1 and factors else [printer.render(Const(number))[0]]
+        text = " ".join(lead + factors)
+        out += (sign + text) if n == 0 else (printer.sub_sep if sign else printer.add_sep) + text
+    return out
 
 
 to_text = TextPrinter()
