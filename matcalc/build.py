@@ -21,7 +21,7 @@ from .algebra import flatten_product
 from .functions import ELEMENTWISE
 from .shapes import DimVar, Term, Unifier, conventional_rank
 from .syntax import Binary, Call, IndexForm, Indexed, Name, Neg, Number, Postfix, Syntax
-from .indexed import Delta, Entry, Tensor
+from .indexed import Delta, Entry, Tensor, delta_size, is_delta_name
 
 Shape = tuple[Term, Term]
 SCALAR: Shape = (ONE, ONE)
@@ -169,10 +169,11 @@ class Typing:
             raise UnsupportedError(f"an entry M[i,j] is only valid in an index form such as "
                                    f"[i,j] ↦ A[i,j] {where}")
         operand = node.operand
-        if isinstance(operand, Name) and operand.name == "δ" and "δ" not in self.declared:
+        if isinstance(operand, Name) and is_delta_name(operand.name) and operand.name not in self.declared:
             if len(node.indices) != 2:
                 raise self.fail("the Kronecker delta takes two indices, δ[i,j]", node)
-            axes: list[Term] = [self.unifier.fresh()] * 2
+            size = delta_size(operand.name)
+            axes: list[Term] = [self.unifier.fresh() if size is None else size] * 2
         else:
             s = self.infer(operand)
             axes = [a for a in s if self.unifier.find(a) is not ONE]
@@ -302,6 +303,7 @@ class Typing:
         for name, shape in self.var_shapes.items():
             resolved[name] = dims(shape)
         builder = _Builder(dims, resolved, self.shapes, set(self.declared))
+        builder.declared_shapes = self.declared
         builder.index_dim = lambda i: self.unifier.resolve(self.index_dims[i], names, taken)
         return builder.make(node)  # type: ignore[return-value]  # a Tensor for an index form
 
@@ -333,10 +335,15 @@ class _Builder:
         if isinstance(node, Call):
             return self._call(node)
         if isinstance(node, IndexForm):
-            return Tensor(self.make(node.body), node.indices,  # type: ignore[return-value]
-                          tuple(self.index_dim(i) for i in node.indices))
+            body = self.make(node.body)
+            dims = tuple(self.index_dim(i) for i in node.indices)
+            fixed = {d for n in body.walk() if isinstance(n, Var) for d in (n.rows, n.cols)}
+            context = tuple(Var(name, shape) for name, shape in self.declared_shapes.items()
+                            if any(d in shape and d not in fixed for d in dims if isinstance(d, str)))
+            return Tensor(body, node.indices, dims, context)  # type: ignore[return-value]
         if isinstance(node, Indexed):
-            if isinstance(node.operand, Name) and node.operand.name == "δ" and "δ" not in self.declared:
+            name = node.operand.name if isinstance(node.operand, Name) else ""
+            if is_delta_name(name) and name not in self.declared:
                 return Delta(node.indices[0], node.indices[1], self.index_dim(node.indices[0]))
             return Entry(self.make(node.operand), node.indices)
         return self._binary(node)

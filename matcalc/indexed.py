@@ -20,7 +20,7 @@ from typing import Iterator
 from .algebra import transpose
 from .errors import UnsupportedError
 from .expr import (
-    ONE, Add, Const, DiagVec, Dim, Expr, HPow, Identity, MatMul, Ones, Trace, Transpose,
+    ONE, Add, Const, DiagVec, Dim, Expr, HPow, Identity, MatMul, Ones, Trace, Transpose, Var,
 )
 
 
@@ -49,15 +49,18 @@ class Delta(Expr):
 
 @dataclass(frozen=True, slots=True)
 class Tensor:
-    """The array whose entry at the free `indices` (ranging over `dims`) is `body`."""
+    """The array whose entry at the free `indices` (ranging over `dims`) is `body`.
+    `context`: variables that fix a dimension no variable of the body has (`δ_m[i,j] x[k]`
+    parsed with A declared m×n takes m from A's array)."""
 
     body: Expr
     indices: tuple[str, ...]
     dims: tuple[Dim, ...]
+    context: tuple[Var, ...] = ()
     _hash: int = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "_hash", hash((self.body, self.indices, self.dims)))
+        object.__setattr__(self, "_hash", hash((self.body, self.indices, self.dims, self.context)))
 
     def __hash__(self) -> int:
         return self._hash
@@ -71,7 +74,8 @@ class Tensor:
         return False
 
     def walk(self) -> Iterator[Expr]:
-        return self.body.walk()
+        yield from self.body.walk()
+        yield from self.context
 
 
 # A term of a body: a numeric coefficient times factors (entries, deltas, index-free scalars).
@@ -186,6 +190,19 @@ def expand(body: Expr) -> list[Term]:
                                "deltas δ[i,j] (and index-free scalars); apply other functions "
                                "to the matrix inside the entry, as exp(M)[i,j]")
     return [(Fraction(1), (body,))]
+
+
+def delta_size(name: str) -> Dim | None:
+    """The range written on a delta's name: δ_m → "m", δ3 → 3; plain δ → None."""
+    if name.startswith("δ_") and len(name) > 2:
+        return name[2:]
+    if name[1:].isdigit():
+        return int(name[1:])
+    return None
+
+
+def is_delta_name(name: str) -> bool:
+    return name == "δ" or (name.startswith("δ") and delta_size(name) is not None)
 
 
 def column(e: Expr) -> Expr:

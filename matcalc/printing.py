@@ -354,11 +354,20 @@ class LatexPrinter(Printer):
 def _index_terms(printer: Printer, body: Expr) -> str:
     """A body of index notation: terms of juxtaposed entries, spaced for reading."""
     out = ""
-    for n, term in enumerate(body.terms if isinstance(body, Add) else (body,)):
+    terms = body.terms if isinstance(body, Add) else (body,)
+    # A delta whose index no entry fixes carries its range, δ_m[i,j], so the text parses
+    # back with every size known.
+    bound = {i for t in terms for f in (t.factors if isinstance(t, MatMul) else (t,))
+             if type(f).__name__ == "Entry" for i in f.indices}
+    for n, term in enumerate(terms):
         coefficient, factors = Fraction(1), []
         for f in term.factors if isinstance(term, MatMul) else (term,):
             if isinstance(f, Const):
                 coefficient *= f.value
+            elif isinstance(printer, TextPrinter) and type(f).__name__ == "Delta" and not (
+                    f.i in bound and f.j in bound):
+                size = f.n if isinstance(f.n, int) else f"_{f.n}"
+                factors.append(f"δ{size}[{f.i},{f.j}]")
             else:
                 factors.append(printer.wrap(f, POSTFIX))
         sign = printer.minus if coefficient < 0 else ""
