@@ -135,7 +135,12 @@ def contract(coefficient: Fraction, factors: tuple[Expr, ...], free: tuple[str, 
                 continue
             if f.i not in free or f.j not in free:
                 gone, kept = (f.i, f.j) if f.i not in free else (f.j, f.i)
-                factors = tuple(rename(g, {gone: kept}) for g in rest)
+                if any(gone in indices_of(g) for g in rest):
+                    factors = tuple(rename(g, {gone: kept}) for g in rest)
+                elif any(kept in indices_of(g) for g in rest):
+                    factors = rest  # Σ_a δ[a,k] = 1
+                else:  # nothing else names k: keep its range (free), or count it (summed)
+                    factors = rest + (Delta(kept, kept, f.n) if kept in free else Trace(Identity(f.n)),)
                 break
         else:
             return coefficient, _drop_ones(factors, free)
@@ -149,7 +154,15 @@ def _drop_ones(factors: tuple[Expr, ...], free: tuple[str, ...]) -> tuple[Expr, 
             others = [i for g in out if g is not f for i in indices_of(g)]
             if all(i in free or i in others for i in f.indices):
                 out.remove(f)
+                # A free index found nowhere else still needs its range: δ[k,k] = 1.
+                out += [Delta(i, i, _dim_at(f.arg, f.indices, i)) for i in f.indices if i not in others]
     return tuple(out)
+
+
+def _dim_at(arg: Expr, indices: tuple[str, ...], index: str) -> Dim:
+    if len(indices) == 1:
+        return arg.rows if arg.cols is ONE else arg.cols
+    return arg.rows if indices[0] == index else arg.cols
 
 
 def canonical(term: Term, free: tuple[str, ...], summed_names: str) -> Term:
@@ -173,8 +186,12 @@ def expand(body: Expr) -> list[Term]:
     if isinstance(body, Const):
         return [(body.value, ())]
     if isinstance(body, MatMul):
+        # The non-scalar factors of a scalar product chain into one scalar, xᵀy.
+        chain = [f for f in body.factors if not f.is_scalar]
+        factors = [f for f in body.factors if f.is_scalar] + (
+            [MatMul(tuple(chain))] if len(chain) > 1 else chain)
         terms: list[Term] = [(Fraction(1), ())]
-        for f in body.factors:
+        for f in factors:
             terms = [(c1 * c2, f1 + f2) for c1, f1 in terms for c2, f2 in expand(f)]
         return terms
     if isinstance(body, HPow) and isinstance(body.arg, Entry) and body.p.denominator == 1 and body.p > 0:

@@ -225,7 +225,9 @@ class _Graph:
             for i in indices_of(f):
                 if i not in self.nodes:
                     self.nodes.append(i)
-            if isinstance(f, Delta):
+            if isinstance(f, Delta) and f.i == f.j:
+                dims.setdefault(f.i, f.n)  # δ[k,k] = 1: it only names k's range
+            elif isinstance(f, Delta):
                 self.edges.append((f.i, f.j, identity(f.n)))
                 dims.setdefault(f.i, f.n)
             elif isinstance(f, Entry) and len(f.indices) == 2:

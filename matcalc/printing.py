@@ -361,7 +361,11 @@ def _index_terms(printer: Printer, body: Expr) -> str:
              if type(f).__name__ == "Entry" for i in f.indices}
     for n, term in enumerate(terms):
         coefficient, factors = Fraction(1), []
-        for f in term.factors if isinstance(term, MatMul) else (term,):
+        parts = term.factors if isinstance(term, MatMul) else (term,)
+        chain = [f for f in parts if not f.is_scalar]  # one scalar product, xᵀy
+        if chain:
+            parts = tuple(f for f in parts if f.is_scalar) + (MatMul(tuple(chain)),)
+        for f in parts:
             if isinstance(f, Const):
                 coefficient *= f.value
             elif isinstance(printer, TextPrinter) and type(f).__name__ == "Delta" and not (
