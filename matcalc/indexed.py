@@ -128,11 +128,15 @@ def contract(coefficient: Fraction, factors: tuple[Expr, ...], free: tuple[str, 
             if not isinstance(f, Delta):
                 continue
             rest = factors[:pos] + factors[pos + 1:]
-            if f.i == f.j and f.i not in free:
+            if f.i == f.j:
+                # δ[a,a] = 1 for each a; alone it still sums to n (summed) or says k's range (free).
+                if any(f.i in indices_of(g) for g in rest):
+                    factors = rest
+                    break
+                if f.i in free:
+                    continue
                 factors = rest + (Trace(Identity(f.n)),)
                 break
-            if f.i == f.j:
-                continue
             if f.i not in free or f.j not in free:
                 gone, kept = (f.i, f.j) if f.i not in free else (f.j, f.i)
                 if any(gone in indices_of(g) for g in rest):
@@ -186,27 +190,32 @@ def expand(body: Expr) -> list[Term]:
     if isinstance(body, Const):
         return [(body.value, ())]
     if isinstance(body, MatMul):
-        # The non-scalar factors of a scalar product chain into one scalar, xᵀy.
-        chain = [f for f in body.factors if not f.is_scalar]
-        factors = [f for f in body.factors if f.is_scalar] + (
-            [MatMul(tuple(chain))] if len(chain) > 1 else chain)
         terms: list[Term] = [(Fraction(1), ())]
-        for f in factors:
-            terms = [(c1 * c2, f1 + f2) for c1, f1 in terms for c2, f2 in expand(f)]
+        for f in body.factors:
+            if f.is_scalar:
+                terms = [(c1 * c2, f1 + f2) for c1, f1 in terms for c2, f2 in expand(f)]
+        # The non-scalar factors of a scalar product chain into one index-free scalar, xᵀy.
+        chain = tuple(f for f in body.factors if not f.is_scalar)
+        if chain:
+            whole = _index_free(MatMul(chain) if len(chain) > 1 else chain[0])
+            terms = [(c, fs + (whole,)) for c, fs in terms]
         return terms
     if isinstance(body, HPow) and isinstance(body.arg, Entry) and body.p.denominator == 1 and body.p > 0:
-        base = expand(body.arg)
         terms = [(Fraction(1), ())]
         for _ in range(int(body.p)):
-            terms = [(c1 * c2, f1 + f2) for c1, f1 in terms for c2, f2 in base]
+            terms = [(c, fs + (body.arg,)) for c, fs in terms]
         return terms
     if isinstance(body, (Entry, Delta)):
         return [(Fraction(1), (body,))]
-    if any(isinstance(n, (Entry, Delta)) for n in body.walk()):
+    return [(Fraction(1), (_index_free(body),))]
+
+
+def _index_free(e: Expr) -> Expr:
+    if any(isinstance(n, (Entry, Delta)) for n in e.walk()):
         raise UnsupportedError("index notation takes sums and products of entries M[i,j] and "
                                "deltas δ[i,j] (and index-free scalars); apply other functions "
                                "to the matrix inside the entry, as exp(M)[i,j]")
-    return [(Fraction(1), (body,))]
+    return e
 
 
 def delta_size(name: str) -> Dim | None:
