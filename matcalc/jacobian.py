@@ -178,14 +178,16 @@ def derivative(f: Result, x: Var) -> Result:
     raw = _differentiate_terms(terms, x, seed, names)
     letters = dict(zip(free, FREE_NAMES))
     done = [canonical(contract(c, fs, free), free, SUMMED_NAMES) for c, fs in raw]
-    done = [(c, tuple(rename(g, letters) for g in fs)) for c, fs in done if c != 0]
+    done = [(c, tuple(_tidy(rename(g, letters)) for g in fs)) for c, fs in done if c != 0]
+    done = [(c, fs) for c, fs in done if not any(  # an entry of a matrix that simplified to 0
+        is_zero(g.arg if isinstance(g, Entry) else g) for g in fs)]
     final_free = tuple(letters[i] for i in free)
     dims_of = dict(zip(final_free, dims))
     if len(final_free) <= 2:
         matrix = _as_matrix(done, final_free, dims_of)
         if matrix is not None:
             return simplify(matrix)
-    body = add(*(mul(Const(c), *(_tidy(g) for g in fs)) for c, fs in done)) if done else Const(Fraction(0))
+    body = add(*(mul(Const(c), *fs) for c, fs in done)) if done else Const(Fraction(0))
     return Tensor(body, final_free, dims)
 
 
