@@ -164,3 +164,13 @@ def test_evaluation_allocates_about_the_result(expr, wrt, shapes, sizes):
     assert peak <= 4 * (np.asarray(value).nbytes + inputs) + 2**20, (
         f"{expr}: peak {peak / 1e6:.1f} MB for a result of {np.asarray(value).nbytes / 1e6:.2f} MB "
         f"and inputs of {inputs / 1e6:.2f} MB")
+
+
+def test_command_line_takes_repeated_wrt_and_prints_tensors(capsys):
+    from matcalc.cli import main
+
+    assert main(["derive", "x'Ax", "--wrt", "x", "--wrt", "x", "--format", "text"]) == 0
+    assert capsys.readouterr().out.strip() == "A + Aᵀ"
+    assert main(["derive", "A*X*B", "--wrt", "X", "--format", "json"]) == 0
+    out = capsys.readouterr().out
+    assert '"text": "[i,j,k,l] ↦ A[i,k] B[l,j]"' in out and '"shape": ["m", "q", "n", "p"]' in out
