@@ -16,7 +16,7 @@ import numpy as np
 
 from .errors import EvaluationError
 from .evaluate import _size, bind_dimensions, evaluate_internal
-from .expr import ONE, Dim, Expr, Var
+from .expr import ONE, Expr, Var
 from .indexed import Delta, Entry, Tensor, contract, expand
 
 

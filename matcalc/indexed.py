@@ -159,14 +159,19 @@ def _drop_ones(factors: tuple[Expr, ...], free: tuple[str, ...]) -> tuple[Expr, 
             if all(i in free or i in others for i in f.indices):
                 out.remove(f)
                 # A free index found nowhere else still needs its range: δ[k,k] = 1.
-                out += [Delta(i, i, _dim_at(f.arg, f.indices, i)) for i in f.indices if i not in others]
+                out += [Delta(i, i, index_range(f, i)) for i in f.indices if i not in others]
     return tuple(out)
 
 
-def _dim_at(arg: Expr, indices: tuple[str, ...], index: str) -> Dim:
-    if len(indices) == 1:
+def index_range(factor: Expr, index: str) -> Dim:
+    """The dimension an index of an entry or delta ranges over."""
+    if isinstance(factor, Delta):
+        return factor.n
+    assert isinstance(factor, Entry)
+    arg = factor.arg
+    if len(factor.indices) == 1:
         return arg.rows if arg.cols is ONE else arg.cols
-    return arg.rows if indices[0] == index else arg.cols
+    return arg.rows if factor.indices[0] == index else arg.cols
 
 
 def canonical(term: Term, free: tuple[str, ...], summed_names: str) -> Term:

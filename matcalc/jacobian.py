@@ -23,7 +23,8 @@ from .expr import (
     Sum, Trace, Transpose, Var, Zero,
 )
 from .indexed import (
-    Delta, Entry, Tensor, Term, canonical, column, contract, entry, expand, indices_of, rename,
+    Delta, Entry, Tensor, Term, canonical, column, contract, entry, expand, index_range,
+    indices_of, rename,
 )
 from .rules.differentials import differential
 from .simplify import simplify
@@ -166,7 +167,7 @@ def derivative(f: Result, x: Var) -> Result:
             for g in fs:
                 for i in indices_of(g):
                     if i not in local:
-                        local[i] = names.fresh(_dim_of(g, i))  # type: ignore[assignment]
+                        local[i] = names.fresh(index_range(g, i))  # type: ignore[assignment]
             terms.append((c, tuple(rename(g, local) for g in fs)))
     else:
         row, col = names.fresh(f.rows), names.fresh(f.cols)
@@ -189,16 +190,6 @@ def derivative(f: Result, x: Var) -> Result:
             return simplify(matrix)
     body = add(*(mul(Const(c), *fs) for c, fs in done)) if done else Const(Fraction(0))
     return Tensor(body, final_free, dims)
-
-
-def _dim_of(factor: Expr, index: str) -> Dim:
-    if isinstance(factor, Delta):
-        return factor.n
-    assert isinstance(factor, Entry)
-    arg = factor.arg
-    if len(factor.indices) == 1:
-        return arg.rows if arg.cols is ONE else arg.cols
-    return arg.rows if factor.indices[0] == index else arg.cols
 
 
 def _tidy(factor: Expr) -> Expr:

@@ -116,4 +116,9 @@ ROWS = [
       {"X": MN, "w": N, "y": M}, form=IDX),
     R("second_derivative_of_vector", "sigmoid(W*x)", ["x", "x"], {"W": MN, "x": N}, form=IDX),
     R("second_derivative_by_scalar", "exp(a*x)", ["a", "a"], {"a": S, "x": N}),
+    # a tensor differentiated again (the first derivative is already in index notation)
+    R("tensor_then_vector", "X*w", ["X", "w"], {"X": MN, "w": N}, form=IDX),
+    R("tensor_then_matrix", "A*X*B", ["X", "A"], {"A": MN, "X": NP, "B": PQ}, form=IDX),
+    R("inverse_second", "inv(X)", ["X", "X"], {"X": NN}, {"X": INV}, form=IDX),
+    R("mlp_by_W1_then_x", "W2*tanh(W1*x)", ["W1", "x"], {"W2": PM, "W1": MN, "x": N}, form=IDX),
 ]
