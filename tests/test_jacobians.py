@@ -174,3 +174,24 @@ def test_command_line_takes_repeated_wrt_and_prints_tensors(capsys):
     assert main(["derive", "A*X*B", "--wrt", "X", "--format", "json"]) == 0
     out = capsys.readouterr().out
     assert '"text": "[i,j,k,l] ↦ A[i,k] B[l,j]"' in out and '"shape": ["m", "q", "n", "p"]' in out
+
+
+def test_printed_forms_are_identical_across_hash_seeds():
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    script = ("import sys; sys.path.insert(0, 'tests')\n"
+              "import matcalc\nfrom jacobians_table import ROWS\n"
+              "for r in ROWS:\n"
+              "    d = matcalc.derive(r.expr, list(r.wrt), r.shapes)\n"
+              "    print(d, d.latex, d.shape)\n")
+    outputs = set()
+    for seed in ("1", "2"):
+        env = {**os.environ, "PYTHONHASHSEED": seed, "PYTHONPATH": str(root)}
+        run = subprocess.run([sys.executable, "-c", script], capture_output=True, env=env, cwd=root)
+        assert run.returncode == 0, run.stderr.decode()
+        outputs.add(run.stdout)
+    assert len(outputs) == 1
