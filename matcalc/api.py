@@ -11,7 +11,6 @@ import numpy as np
 
 from .build import typed
 from .codegen import function_source, parameter_names
-from .derive import gradient
 from .errors import MatcalcError, UnsupportedError
 from .evaluate import evaluate
 from .expr import Dim, Expr, Var, free_vars
@@ -20,9 +19,11 @@ from .mlp import mlp as _mlp
 from .parser import normalize_name, parse_syntax
 from .printing import to_latex, to_text
 from .shapes import conventional_rank, declared_dims, normalize_shapes
-from .simplify import simplify
 from .steps import Step, derivation
 from .sympy_bridge import from_sympy as _from_sympy, to_sympy as _to_sympy
+from .einsum import evaluate_tensor
+from .indexed import Tensor
+from .jacobian import derivative_chain
 
 T = TypeVar("T")
 NAME = re.compile(r"^[A-Za-zΑ-Ωα-ω][A-Za-z0-9_]*$")
@@ -52,7 +53,7 @@ def _public(fn: Callable[..., T]) -> Callable[..., T]:
 class Expression:
     """A typed expression: printable as text and LaTeX, evaluable with NumPy."""
 
-    def __init__(self, node: Expr, source: str = "") -> None:
+    def __init__(self, node: Expr | Tensor, source: str = "") -> None:
         self.node = node
         self.source = source
 
@@ -101,7 +102,7 @@ class Expression:
 class Derivative(Expression):
     """∂f/∂x in the layout S + V (output shape, then variable shape)."""
 
-    def __init__(self, node: Expr, function: Expression, wrt: tuple[Var, ...]) -> None:
+    def __init__(self, node: Expr | Tensor, function: Expression, wrt: tuple[Var, ...]) -> None:
         super().__init__(node)
         self.function = function
         self.wrt = tuple(v.name for v in wrt)
@@ -133,8 +134,12 @@ class Derivative(Expression):
         variables = tuple({**free_vars(self.function.node),
                            **{v.name: v for v in self._wrt_vars}}.values())
         if name is None:
-            name = "grad_" + "_".join(parameter_names(self._wrt_vars).values())
-        what = "∂/∂" + ", ∂/∂".join(self.wrt)
+            wrt = parameter_names(self._wrt_vars[:1])[self.wrt[0]]
+            scalar = self.function.node.is_scalar
+            name = (f"grad_{wrt}" if scalar and len(self.wrt) == 1 else
+                    f"hessian_{wrt}" if scalar and self.wrt == (self.wrt[0],) * 2 else
+                    "derivative_" + "_".join(parameter_names(self._wrt_vars).values()))
+        what = "∂/∂" + " then ∂/∂".join(self.wrt)
         summary = f"{what} of {self.function}: {self}." + (
             " Returns (value, derivative)." if value else "")
         roots = [self.function.node, self.node] if value else [self.node]
@@ -154,15 +159,19 @@ def mlp(layers: Sequence[int], hidden: str | Sequence[str] = "relu",
 
 
 @_public
-def _steps(f: Expr, wrt: tuple[Var, ...], result: Expr) -> tuple[Step, ...]:
-    if len(wrt) != 1:
-        raise UnsupportedError("steps are shown for first derivatives only")
+def _steps(f: Expr | Tensor, wrt: tuple[Var, ...], result: Expr | Tensor) -> tuple[Step, ...]:
+    if len(wrt) != 1 or isinstance(f, Tensor) or isinstance(result, Tensor) or not f.is_scalar:
+        raise UnsupportedError("steps are shown for gradients (first derivatives of scalar "
+                               "expressions) only")
     return derivation(f, wrt[0], result)
 
 
-def _evaluate(node: Expr, variables: Mapping[str, Var], required: set[str],
+def _evaluate(node: Expr | Tensor, variables: Mapping[str, Var], required: set[str],
               arrays: Mapping[str, Any]) -> np.ndarray | float:
-    return evaluate(node, {normalize_name(k): v for k, v in arrays.items()}, variables, required)
+    named = {normalize_name(k): v for k, v in arrays.items()}
+    if isinstance(node, Tensor):
+        return evaluate_tensor(node, named, variables, required)
+    return evaluate(node, named, variables, required)
 
 
 def _declared(shapes: Mapping[str, Any] | None) -> dict[str, tuple[Dim, Dim]]:
@@ -200,7 +209,7 @@ def _wrt_names(wrt: str | Sequence[str]) -> list[str]:
     return out
 
 
-def _variable(name: str, f: Expr, declared: Mapping[str, tuple[Dim, Dim]]) -> Var:
+def _variable(name: str, f: Expr | Tensor, declared: Mapping[str, tuple[Dim, Dim]]) -> Var:
     """The variable `name` as it appears in f, else as declared, else by the convention."""
     present = free_vars(f)
     if name in present:
@@ -227,10 +236,7 @@ def derive(expr: str | Expression, wrt: str | Sequence[str],
     function = expr if isinstance(expr, Expression) else _parse(expr, declared)
     f = function.node
     variables = tuple(_variable(n, f, declared) for n in names)
-    if not f.is_scalar:
-        raise UnsupportedError(
-            f"{expr!r} has shape {f.shape}: derivatives of vector- and matrix-valued "
-            "expressions are not supported yet; reduce it to a scalar (sum, tr, ‖·‖, uᵀ…)")
-    if len(variables) > 1:
-        raise UnsupportedError("second and mixed derivatives (wrt a list of names) are not supported yet")
-    return Derivative(simplify(gradient(f, variables[0])), function, variables)
+    if isinstance(f, Tensor):
+        raise UnsupportedError(f"{expr!r} is in index notation: derivatives of index-notation "
+                               "expressions are not supported; write the expression with matrices")
+    return Derivative(derivative_chain(f, variables), function, variables)

@@ -20,7 +20,8 @@ from .expr import (
 from .algebra import flatten_product
 from .functions import ELEMENTWISE
 from .shapes import DimVar, Term, Unifier, conventional_rank
-from .syntax import Binary, Call, Name, Neg, Number, Postfix, Syntax
+from .syntax import Binary, Call, IndexForm, Indexed, Name, Neg, Number, Postfix, Syntax
+from .indexed import Delta, Entry, Tensor, delta_size, is_delta_name
 
 Shape = tuple[Term, Term]
 SCALAR: Shape = (ONE, ONE)
@@ -50,6 +51,10 @@ def _show(n: Syntax) -> str:
         return f"{n.func}({', '.join(_show(a) for a in n.args)})"
     if isinstance(n, Neg):
         return f"−{_show(n.operand)}"
+    if isinstance(n, Indexed):
+        return f"{_show(n.operand)}[{','.join(n.indices)}]"
+    if isinstance(n, IndexForm):
+        return f"[{','.join(n.indices)}] ↦ {_show(n.body)}"
     if isinstance(n, Postfix):
         inner = _show(n.operand)
         inner = inner if isinstance(n.operand, (Name, Call)) else f"({inner})"
@@ -70,6 +75,8 @@ class Typing:
         self.shapes: dict[int, Shape] = {}
         self.var_shapes: dict[str, Shape] = {}
         self.hints: dict[DimVar, str] = {}
+        self.index_dims: dict[str, Term] = {}  # the range of each index of an index form
+        self.in_index_form = False
 
     # -- messages ---------------------------------------------------------------
     def dim_text(self, t: Term) -> str:
@@ -139,7 +146,46 @@ class Typing:
             return self._infer_postfix(node)
         if isinstance(node, Call):
             return self._infer_call(node)
+        if isinstance(node, (Indexed, IndexForm)):
+            return self._infer_index(node)
         return self._infer_binary(node)
+
+    def _infer_index(self, node: Indexed | IndexForm) -> Shape:
+        """An entry is a scalar whose indices range over its operand's axes (δ's over one
+        range); an index form lists indices that its body must use."""
+        where = f"(at line {node.pos.line}, column {node.pos.column})"
+        if isinstance(node, IndexForm):
+            if len(set(node.indices)) != len(node.indices):
+                raise self.fail(f"an index is listed twice in [{','.join(node.indices)}]", node)
+            self.in_index_form = True
+            if not self.is_scalar(self.infer(node.body)):
+                raise self.fail("the body of an index form must be a scalar: a sum of products "
+                                "of entries such as A[i,k] B[l,j]", node)
+            missing = [i for i in node.indices if i not in self.index_dims]
+            if missing:
+                raise self.fail(f"index {missing[0]} does not occur in the body, so its range is unknown", node)
+            return SCALAR
+        if not self.in_index_form:
+            raise UnsupportedError(f"an entry M[i,j] is only valid in an index form such as "
+                                   f"[i,j] ↦ A[i,j] {where}")
+        operand = node.operand
+        if isinstance(operand, Name) and is_delta_name(operand.name) and operand.name not in self.declared:
+            if len(node.indices) != 2:
+                raise self.fail("the Kronecker delta takes two indices, δ[i,j]", node)
+            size = delta_size(operand.name)
+            axes: list[Term] = [self.unifier.fresh() if size is None else size] * 2
+        else:
+            s = self.infer(operand)
+            axes = [a for a in s if self.unifier.find(a) is not ONE]
+            if len(axes) != len(node.indices):
+                raise self.fail(f"{self.operand(operand)} takes {len(axes)} "
+                                f"ind{'ex' if len(axes) == 1 else 'ices'}, got {len(node.indices)}", node)
+        for index, axis in zip(node.indices, axes):
+            known = self.index_dims.setdefault(index, axis)
+            if not self.unify(known, axis):
+                raise self.fail(f"index {index} ranges over {self.dim_text(known)} and "
+                                f"{self.dim_text(axis)} at once", node)
+        return SCALAR
 
     def could_be_scalar(self, s: Shape) -> bool:
         """Every axis is absent or may still be (the size of a 𝟙 is fixed by context)."""
@@ -256,13 +302,19 @@ class Typing:
         # Variables first, in order of appearance, so their dimensions get the first names.
         for name, shape in self.var_shapes.items():
             resolved[name] = dims(shape)
-        return _Builder(dims, resolved, self.shapes, set(self.declared)).make(node)
+        def index_dim(index: str) -> Dim:
+            return self.unifier.resolve(self.index_dims[index], names, taken)
+
+        builder = _Builder(dims, resolved, self.shapes, self.declared, index_dim)
+        return builder.make(node)  # a Tensor for an index form (see make)
 
 
 class _Builder:
     def __init__(self, dims: Callable[[Shape], tuple[Dim, Dim]], resolved: dict[str, tuple[Dim, Dim]],
-                 shapes: dict[int, Shape], declared: set[str]) -> None:
+                 shapes: dict[int, Shape], declared: Mapping[str, tuple[Dim, Dim]],
+                 index_dim: Callable[[str], Dim]) -> None:
         self.dims, self.resolved, self.shapes, self.declared = dims, resolved, shapes, declared
+        self.index_dim = index_dim
 
     def shape_of(self, node: Syntax) -> tuple[Dim, Dim]:
         return self.dims(self.shapes[id(node)])
@@ -286,6 +338,18 @@ class _Builder:
             return self._postfix(node)
         if isinstance(node, Call):
             return self._call(node)
+        if isinstance(node, IndexForm):
+            body = self.make(node.body)
+            dims = tuple(self.index_dim(i) for i in node.indices)
+            fixed = {d for n in body.walk() if isinstance(n, Var) for d in (n.rows, n.cols)}
+            context = tuple(Var(name, shape) for name, shape in self.declared.items()
+                            if any(d in shape and d not in fixed for d in dims if isinstance(d, str)))
+            return Tensor(body, node.indices, dims, context)  # type: ignore[return-value]
+        if isinstance(node, Indexed):
+            name = node.operand.name if isinstance(node.operand, Name) else ""
+            if is_delta_name(name) and name not in self.declared:
+                return Delta(node.indices[0], node.indices[1], self.index_dim(node.indices[0]))
+            return Entry(self.make(node.operand), node.indices)
         return self._binary(node)
 
     def _binary(self, node: Binary) -> Expr:

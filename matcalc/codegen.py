@@ -22,6 +22,7 @@ from typing import Any
 from dataclasses import dataclass
 from fractions import Fraction
 
+from .einsum import plans
 from .errors import MatcalcError
 from .expr import (
     ONE,
@@ -53,6 +54,7 @@ from .expr import (
     Zero,
     external_shape,
 )
+from .indexed import Tensor
 from .printing import GREEK_LATEX
 
 # Python precedence levels of generated code, low to high.
@@ -126,7 +128,7 @@ def check_function_name(name: str) -> str:
 class _Emitter:
     """Writes the statements computing some roots: shared subtrees into temporaries."""
 
-    def __init__(self, roots: Sequence[Expr], params: Mapping[str, str],
+    def __init__(self, roots: Sequence[Expr | Tensor], params: Mapping[str, str],
                  variables: Sequence[Var], two_d: bool = False) -> None:
         # two_d: every value is a 2-D array (a batch of column vectors is a matrix), so
         # products are plain @ chains and every transpose is real.
@@ -173,14 +175,17 @@ class _Emitter:
         return self.dim_names[d]
 
     def shape(self, e: Expr) -> str:
-        dims = [self.dim(d) for d in external_shape(e.rows, e.cols)]
-        return "(" + ", ".join(dims) + ("," if len(dims) == 1 else "") + ")"
+        return self.shape_of_dims(external_shape(e.rows, e.cols))
+
+    def shape_of_dims(self, dims: Sequence[Dim]) -> str:
+        sizes = [self.dim(d) for d in dims]
+        return "(" + ", ".join(sizes) + ("," if len(sizes) == 1 else "") + ")"
 
     # -- sharing ---------------------------------------------------------------------
     @staticmethod
-    def _shared(roots: Sequence[Expr]) -> set[Expr]:
+    def _shared(roots: Sequence[Expr | Tensor]) -> set[Expr]:
         """Non-trivial subtrees with more than one parent (or more than one root)."""
-        parents: dict[Expr, int] = {}
+        parents: dict[Expr | Tensor, int] = {}
         seen: set[Expr] = set()
         for root in roots:
             parents[root] = parents.get(root, 0) + 1
@@ -190,7 +195,7 @@ class _Emitter:
                 seen.add(node)
                 for child in dict.fromkeys(node.children):
                     parents[child] = parents.get(child, 0) + 1
-        return {e for e, n in parents.items() if n > 1 and not _is_cheap(e)
+        return {e for e, n in parents.items() if n > 1 and isinstance(e, Expr) and not _is_cheap(e)
                 and not _is_chain_special(e)}
 
     # -- emission --------------------------------------------------------------------
@@ -528,7 +533,8 @@ def _shape_doc(v: Var) -> str:
     return "()" if not shape else "(" + ", ".join(map(str, shape)) + ("," if len(shape) == 1 else "") + ")"
 
 
-def function_source(name: str, roots: Sequence[Expr], variables: Sequence[Var], summary: str) -> str:
+def function_source(name: str, roots: Sequence[Expr | Tensor], variables: Sequence[Var],
+                    summary: str) -> str:
     """A module defining `name(variables...)` that returns the roots' values (a tuple if
     several), computing shared work once."""
     check_function_name(name)
@@ -536,7 +542,7 @@ def function_source(name: str, roots: Sequence[Expr], variables: Sequence[Var], 
     if name in params.values():
         raise MatcalcError(f"function name {name!r} is also a variable's name")
     em = _Emitter(roots, params, variables)
-    results = [em.emit(r) for r in roots]
+    results = [em.emit(r) if isinstance(r, Expr) else _tensor(em, r) for r in roots]
     args = ", ".join(params[v.name] for v in variables)
     doc = [summary, "", "Shapes (vectors are 1-D arrays): " + ", ".join(
         f"{params[v.name]}: {_shape_doc(v)}" + (f" (= {v.name})" if params[v.name] != v.name else "")
@@ -555,12 +561,57 @@ def _prune(statements: list[str]) -> list[str]:
     asked for), so the code is lint-clean."""
     while True:
         for i, line in enumerate(statements[:-1]):
-            target = line.split(" = ", 1)[0]
+            assignment = re.match(r"([A-Za-z_]\w*) = ", line)
+            if assignment is None:  # an in-place update (`view[...] += term`) always stays
+                continue
+            target = assignment.group(1)
             if not any(re.search(rf"\b{re.escape(target)}\b", later) for later in statements[i + 1:]):
                 del statements[i]
                 break
         else:
             return statements
+
+
+def _tensor(em: _Emitter, t: Tensor) -> Code:
+    """An array in index notation: zeros, then each term added by one einsum into the view
+    its deltas select (a diagonal of the result, never a delta array)."""
+    terms = plans(t)
+    uses: dict[Expr, int] = {}
+    for plan in terms:
+        for e in plan.entries:
+            uses[e] = uses.get(e, 0) + 1
+    operand: dict[Expr, Code] = {}
+
+    def value(e: Expr) -> Code:
+        # An inverse used by several terms is computed once (products would solve instead).
+        if e not in operand:
+            code = em.emit(e)
+            if uses[e] > 1 and code.text.startswith("np."):
+                name = em._fresh("t")
+                em.lines.append(f"{name} = {code.text}")
+                code = atom(name)
+            operand[e] = code
+        return operand[e]
+
+    name = em._fresh("d")
+    em.lines.append(f"{name} = np.zeros({em.shape_of_dims(t.dims)})")
+    for plan in terms:
+        codes: list[Code] = [_const(abs(plan.coefficient))] if abs(plan.coefficient) != 1 else []
+        codes += [em.emit(f) for f in plan.scalars]
+        if plan.entries:
+            operands = [value(e) for e in plan.entries]
+            if len(operands) == 1 and plan.spec == plan.present:
+                term = operands[0]
+            else:
+                term = atom(f'np.einsum("{plan.spec}->{plan.present}", {", ".join(o.text for o in operands)})')
+            if plan.present != plan.reps:  # constant along the free indices it lacks
+                term = atom(term.at(ATOM) + "[" + ", ".join(":" if ch in plan.present else "None"
+                                                           for ch in plan.reps) + "]")
+            codes.append(term)
+        body = _product(codes) if codes else atom("1.0")
+        view = f'np.einsum("{plan.target}->{plan.reps}", {name})[...]' if plan.target != plan.reps else name
+        em.lines.append(f"{view} {'-=' if plan.coefficient < 0 else '+='} {body.text}")
+    return atom(name)
 
 
 def statements(assignments: Sequence[tuple[str, str, Expr]], names: Mapping[str, str],

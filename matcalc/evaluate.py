@@ -71,14 +71,38 @@ def _size(d: Dim, sizes: Mapping[Dim, int]) -> int:
     return sizes[d]
 
 
-def _matmul(node: MatMul, v: list[np.ndarray]) -> np.ndarray:
+class _Diagonal:
+    """diag(v) kept as its vector: in a product it scales rows or columns by broadcasting
+    (Xᵀ diag(p) X never builds an m×m matrix); anywhere else it is made dense."""
+
+    __slots__ = ("v",)
+
+    def __init__(self, v: np.ndarray) -> None:
+        self.v = v
+
+
+def _dense(value: np.ndarray | _Diagonal) -> np.ndarray:
+    return np.diag(value.v) if isinstance(value, _Diagonal) else value
+
+
+def _matmul(node: MatMul, v: list[Any]) -> np.ndarray:
     scale = 1.0
     product = None
+    pending: np.ndarray | None = None  # a diagonal still waiting for its right neighbour
     for f, value in zip(node.factors, v):
         if f.is_scalar:
-            scale = scale * value[0, 0]
+            scale = scale * _dense(value)[0, 0]
+        elif isinstance(value, _Diagonal):
+            if product is not None:
+                product = product * value.v[None, :]
+            else:
+                pending = value.v if pending is None else pending * value.v
         else:
+            if pending is not None:
+                value, pending = pending[:, None] * value, None
             product = value if product is None else product @ value
+    if pending is not None:
+        product = np.diag(pending)
     return np.array([[scale]]) if product is None else scale * product
 
 
@@ -112,7 +136,7 @@ def _scalar(x: float) -> np.ndarray:
 
 
 # The node argument is Any: each row receives only its own node type.
-RULES: dict[type, Callable[[Any, list[np.ndarray]], np.ndarray]] = {
+RULES: dict[type, Callable[[Any, list[Any]], Any]] = {  # ndarray, or _Diagonal for diag(v)
     MatMul: _matmul,
     Add: lambda n, v: sum(v[1:], v[0]),
     Hadamard: lambda n, v: np.prod(np.stack(v), axis=0),
@@ -127,7 +151,7 @@ RULES: dict[type, Callable[[Any, list[np.ndarray]], np.ndarray]] = {
     Sum: lambda n, v: _scalar(v[0].sum()),
     Norm1: lambda n, v: _scalar(np.abs(v[0]).sum()),
     Norm2: lambda n, v: _scalar(np.sqrt((v[0] ** 2).sum())),
-    DiagMat: lambda n, v: np.diag(v[0][:, 0]),
+    DiagMat: lambda n, v: _Diagonal(v[0][:, 0].copy()),
     DiagVec: lambda n, v: np.diag(v[0])[:, None].copy(),
     Softmax: lambda n, v: _softmax(v[0]),
     LogSumExp: lambda n, v: _logsumexp(v[0]),
@@ -161,5 +185,8 @@ def evaluate_internal(expr: Expr, values: Mapping[str, np.ndarray], sizes: Mappi
             elif isinstance(node, Differential):
                 raise EvaluationError("a differential dX has no value")
             else:
-                memo[node] = RULES[type(node)](node, [memo[c] for c in node.children])
-    return memo[expr]
+                operands = [memo[c] for c in node.children]
+                if not isinstance(node, MatMul):
+                    operands = [_dense(v) for v in operands]
+                memo[node] = RULES[type(node)](node, operands)
+    return _dense(memo[expr])

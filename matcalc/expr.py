@@ -18,7 +18,7 @@ import itertools
 from dataclasses import dataclass, field, fields
 from fractions import Fraction
 from collections.abc import Callable, Iterator, Mapping
-from typing import Any, ClassVar, final
+from typing import Any, ClassVar, Protocol, final
 
 
 @final
@@ -418,7 +418,13 @@ class Differential(Expr):
         self._finish(self.arg.rows, self.arg.cols)
 
 
-def free_vars(expr: Expr) -> dict[str, Var]:
+class Tree(Protocol):
+    """Anything made of nodes: an expression, or an array in index notation (indexed.py)."""
+
+    def walk(self) -> Iterator[Expr]: ...
+
+
+def free_vars(expr: Tree) -> dict[str, Var]:
     """The variables of `expr` by name, in order of first appearance."""
     return {n.name: n for n in expr.walk() if isinstance(n, Var)}
 

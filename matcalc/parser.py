@@ -19,7 +19,7 @@ from lark import Lark, Token, Transformer
 from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken, VisitError
 
 from .errors import ParseError
-from .syntax import Binary, Call, Name, Neg, Number, Pos, Postfix, Syntax
+from .syntax import Binary, Call, IndexForm, Indexed, Name, Neg, Number, Pos, Postfix, Syntax
 
 MAX_DEPTH = 200
 LETTERS = "A-Za-zα-ρτ-ωΑ-Ρ΢-Ω"
@@ -216,6 +216,17 @@ class _ToSyntax(Transformer[Token, Syntax]):
 
     def arguments(self, items: list[Any]) -> list[Syntax]:
         return list(items)
+
+    def indices(self, items: list[Token]) -> tuple[str, ...]:
+        return tuple(normalize_name(tok.value) for tok in items)
+
+    def entry(self, items: list[Any]) -> Syntax:
+        operand, indices = items
+        return self._postfix(operand, lambda x: Indexed(x, indices, x.pos))
+
+    def index_form(self, items: list[Any]) -> IndexForm:
+        indices, body = items[0], items[-1]
+        return IndexForm(indices, body, _pos(items[1]))
 
     def norm(self, items: list[Any]) -> Call:
         opening, arg = items[0], items[1]

@@ -7,6 +7,8 @@ operand of another product is parenthesized — `Xw ⊙ y` but `y ⊙ (Xw)`.
 
 from __future__ import annotations
 
+from typing import Any, cast
+
 from collections.abc import Callable
 from fractions import Fraction
 
@@ -14,6 +16,7 @@ from .expr import (
     Add, Apply, Const, Det, DiagMat, DiagVec, Differential, Expr, Hadamard, HPow,
     Identity, Inverse, LogDet, LogSumExp, MatMul, MatPow, Norm1, Norm2, Ones, Softmax, Sum,
     Trace, Transpose, Var, Zero,
+    Tree,
 )
 from .functions import ELEMENTWISE
 
@@ -92,11 +95,11 @@ class Printer:
                 denominator: list[Expr]) -> str:
         raise NotImplementedError
 
-    def __call__(self, e: Expr) -> str:
+    def __call__(self, e: Expr | Tree) -> str:  # a Tree: a Tensor of indexed.py
         return self.render(e)[0]
 
-    def render(self, e: Expr) -> tuple[str, int]:
-        method: Callable[[Expr], tuple[str, int]] = getattr(self, "_" + type(e).__name__)
+    def render(self, e: Expr | Tree) -> tuple[str, int]:
+        method: Callable[[Expr | Tree], tuple[str, int]] = getattr(self, "_" + type(e).__name__)
         return method(e)
 
     def wrap(self, e: Expr, level: int) -> str:
@@ -288,6 +291,17 @@ class TextPrinter(Printer):
 
     _Trace = _Det = _LogDet = _Sum = _Norm1 = _DiagMat = _DiagVec = _Softmax = _LogSumExp = _reduction
 
+    # -- index notation (matcalc/indexed.py) ------------------------------------------
+    def _Entry(self, e: Any) -> tuple[str, int]:
+        text, level = self.render(e.arg)
+        return (text if level == ATOM else self.paren(text)) + f"[{','.join(e.indices)}]", ATOM
+
+    def _Delta(self, e: Any) -> tuple[str, int]:
+        return f"δ[{e.i},{e.j}]", ATOM
+
+    def _Tensor(self, e: Any) -> tuple[str, int]:
+        return f"[{','.join(e.indices)}] ↦ {_index_terms(self, e.body)}", SUM
+
 
 class LatexPrinter(Printer):
     minus, add_sep, sub_sep, hdiv_sep = "-", " + ", " - ", r" \oslash "
@@ -348,6 +362,57 @@ class LatexPrinter(Printer):
         return rf"{REDUCTION_NAMES[type(e)][1]}\left({self(e.arg)}\right)", ATOM  # type: ignore[attr-defined]
 
     _Trace = _Det = _LogDet = _Sum = _Norm1 = _DiagMat = _DiagVec = _Softmax = _LogSumExp = _reduction
+
+
+    # -- index notation (matcalc/indexed.py) ------------------------------------------
+    def _indices(self, indices: tuple[str, ...]) -> str:
+        names = ["\\" + GREEK_LATEX[i] if i in GREEK_LATEX else i for i in indices]
+        return ("" if all(len(n) == 1 for n in names) else " ").join(names)
+
+    def _Entry(self, e: Any) -> tuple[str, int]:
+        text, level = self.render(e.arg)
+        if level != ATOM:
+            text = self.paren(text)
+        elif not (isinstance(e.arg, Var) and "_" not in text):
+            text = f"{{{text}}}"
+        return f"{text}_{{{self._indices(e.indices)}}}", ATOM
+
+    def _Delta(self, e: Any) -> tuple[str, int]:
+        return rf"\delta_{{{self._indices((e.i, e.j))}}}", ATOM
+
+    def _Tensor(self, e: Any) -> tuple[str, int]:
+        return rf"\left[{_index_terms(self, e.body)}\right]_{{{self._indices(e.indices)}}}", ATOM
+
+
+def _index_terms(printer: Printer, body: Expr) -> str:
+    """A body of index notation: terms of juxtaposed entries, spaced for reading."""
+    out = ""
+    terms = body.terms if isinstance(body, Add) else (body,)
+    # A delta whose index no entry fixes carries its range, δ_m[i,j], so the text parses
+    # back with every size known.
+    bound = {i for t in terms for f in (t.factors if isinstance(t, MatMul) else (t,))
+             if type(f).__name__ == "Entry" for i in cast(Any, f).indices}
+    for n, term in enumerate(terms):
+        coefficient, factors = Fraction(1), []
+        parts = term.factors if isinstance(term, MatMul) else (term,)
+        chain = [f for f in parts if not f.is_scalar]  # one scalar product, xᵀy
+        if chain:
+            parts = tuple(f for f in parts if f.is_scalar) + (MatMul(tuple(chain)),)
+        for f in cast(tuple[Any, ...], parts):
+            if isinstance(f, Const):
+                coefficient *= f.value
+            elif isinstance(printer, TextPrinter) and type(f).__name__ == "Delta" and not (
+                    f.i in bound and f.j in bound):
+                size = f.n if isinstance(f.n, int) else f"_{f.n}"
+                factors.append(f"δ{size}[{f.i},{f.j}]")
+            else:
+                factors.append(printer.wrap(f, POSTFIX))
+        sign = printer.minus if coefficient < 0 else ""
+        number = abs(coefficient)
+        lead = [] if number == 1 and factors else [printer.render(Const(number))[0]]
+        text = " ".join(lead + factors)
+        out += (sign + text) if n == 0 else (printer.sub_sep if sign else printer.add_sep) + text
+    return out
 
 
 to_text = TextPrinter()

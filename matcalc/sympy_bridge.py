@@ -35,6 +35,7 @@ from .expr import (
     ONE, Add, Apply, Const, Det, DiagMat, DiagVec, Dim, Expr, Hadamard, HPow, Identity,
     Inverse, LogDet, LogSumExp, MatMul, MatPow, Norm1, Norm2, Ones, Softmax, Sum, Trace,
     Transpose, Var, Zero, shape_text,
+    Tree,
 )
 from .parser import FUNCTION_ALIASES, FUNCTIONS, NAME_PARTS, normalize_name
 
@@ -78,8 +79,11 @@ def _lambdas(sp: ModuleType) -> dict[str, Any]:
 
 
 # ── matcalc → SymPy ─────────────────────────────────────────────────────────────────────
-def to_sympy(expr: Expr) -> Any:
+def to_sympy(expr: Expr | Tree) -> Any:
     """The SymPy matrix expression (or scalar) with the value of `expr`."""
+    if not isinstance(expr, Expr):
+        raise UnsupportedError("to_sympy: index notation has no SymPy matrix-expression "
+                               "counterpart; use evaluate() for its values")
     sp = _sympy()
     return _ToSympy(sp).convert(expr)
 

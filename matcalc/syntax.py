@@ -71,4 +71,22 @@ class Postfix:
     pos: Pos
 
 
-Syntax = Name | Number | Call | Binary | Neg | Postfix
+@dataclass(frozen=True, slots=True)
+class Indexed:
+    """An entry `M[i,j]` (or the Kronecker delta `δ[i,j]`) inside an index form."""
+
+    operand: Syntax
+    indices: tuple[str, ...]
+    pos: Pos
+
+
+@dataclass(frozen=True, slots=True)
+class IndexForm:
+    """`[i,j,k] ↦ body`: the array whose entry at the listed indices is the body."""
+
+    indices: tuple[str, ...]
+    body: Syntax
+    pos: Pos
+
+
+Syntax = Name | Number | Call | Binary | Neg | Postfix | Indexed | IndexForm

@@ -243,3 +243,31 @@ def test_generated_code_passes_ruff(tmp_path):
     result = subprocess.run([sys.executable, "-m", "ruff", "check", "--no-cache", "--isolated", str(tmp_path)],
                             capture_output=True, text=True, timeout=120, check=False)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+# ── Jacobians, Hessians and tensors as code ──────────────────────────────────────────────
+JACOBIAN_ROWS = [pytest.param(row, id=row.id) for row in __import__("jacobians_table").ROWS]
+
+
+@pytest.mark.parametrize("row", JACOBIAN_ROWS)
+def test_generated_jacobians_and_hessians_match(row):
+    from test_jacobians import SIZES as JSIZES
+    from test_jacobians import draw_arrays as jdraw
+
+    d = matcalc.derive(row.expr, wrt=list(row.wrt), shapes=row.shapes)
+    source = d.numpy_source(name="g")
+    fn = load(source, "g")
+    for index in range(len(JSIZES)):
+        arrays = jdraw(row, index)
+        with np.errstate(all="ignore"):
+            actual = call(fn, arrays)
+        assert_close(actual, d.evaluate(**arrays), what=f"{row.id} draw {index}:\n{source}")
+
+
+def test_tensor_code_uses_einsum_into_diagonals_and_computes_inverses_once():
+    source = matcalc.derive("inv(X)", wrt="X").numpy_source()
+    assert source.count("np.linalg.inv(X)") == 1, source
+    source = matcalc.derive("X*w", wrt="X").numpy_source()
+    assert 'np.einsum("aab->ab", d1)[...] += w[None, :]' in source, source
+    assert "def derivative_X(X, w):" in source
+    assert "def hessian_x(x, A):" in matcalc.derive("x'Ax", wrt=["x", "x"]).numpy_source()

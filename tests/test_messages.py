@@ -78,9 +78,13 @@ def test_bad_shape_declarations_are_matcalc_errors(shapes):
         matcalc.derive("x'x", wrt="x", shapes=shapes)
 
 
-def test_vector_valued_expressions_say_what_is_unsupported():
-    with pytest.raises(UnsupportedError, match="vector- and matrix-valued"):
-        matcalc.derive("A*x", wrt="x")
+def test_index_forms_say_what_is_unsupported():
+    # Vector- and matrix-valued expressions differentiate (tests/test_jacobians.py); an
+    # expression written in index notation does not.
+    with pytest.raises(UnsupportedError, match="index notation"):
+        matcalc.derive("[i] ↦ x[i]", wrt="x")
+    with pytest.raises(UnsupportedError, match="only valid in an index form"):
+        matcalc.parse("A[i,j] + 1")
 
 
 def test_evaluate_names_the_missing_array_and_the_expected_shape():
