@@ -11,8 +11,10 @@ update of all four parameters.  Contenders:
   PyTorch      nn-free tensors, cross_entropy, .backward(), update under no_grad (if installed)
   JAX          jit of value_and_grad + update, block_until_ready (if installed)
 
-Rounds are interleaved (each round times every contender, in an order rotated from round to
-round); the figure is the median over rounds of the mean step time within a round.  Ratios
+Each contender runs in a process of its own (so no library's idle threads spin on the cores
+while another is timed), and rounds are interleaved: each round times every contender, in
+an order rotated from round to round.  The figure is the median over rounds of the mean
+step time within a round.  Ratios
 are against the hand-written step and against the floor.  Nothing here asserts a time.
 
     python tests/benchmarks/bench_mlp.py [--rounds 25] [--json FILE]
@@ -22,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import multiprocessing
 import os
 import platform
 import statistics
@@ -112,6 +115,8 @@ def make_floor(x, y, params):
 def make_torch(x, y, params):
     import torch
 
+    if os.environ.get("OMP_NUM_THREADS"):
+        torch.set_num_threads(int(os.environ["OMP_NUM_THREADS"]))
     p = {k: torch.tensor(v, requires_grad=True) for k, v in params.items()}
     tx, labels = torch.tensor(x), torch.tensor(y.argmax(axis=0))
 
@@ -189,31 +194,56 @@ def check_gradients_agree(batch: int = 16) -> None:
         assert np.allclose(grads[k], value, rtol=1e-10, atol=1e-12), k
 
 
+def _worker(name: str, batch: int, dtype: str, conn) -> None:
+    """One contender in a process of its own: its thread pools (BLAS, OpenMP, XLA) cannot
+    spin on the cores while another contender is timed."""
+    if not available(name):
+        conn.send(None)
+        return
+    x, y, params = data(batch, np.dtype(dtype).type)
+    step = CONTENDERS[name](x, y, params)
+    for _ in range(3):  # warm up (JIT compilation, allocator)
+        step()
+    t = time.perf_counter()
+    step()
+    conn.send(time.perf_counter() - t)
+    while True:
+        reps = conn.recv()
+        if reps is None:
+            return
+        t = time.perf_counter()
+        for _ in range(reps):
+            step()
+        conn.send((time.perf_counter() - t) / reps)
+
+
 def run(rounds: int, inner_seconds: float) -> dict:
-    names = [n for n in CONTENDERS if available(n)]
+    context = multiprocessing.get_context("spawn")
     results: dict = {}
     for batch in (64, 512):
-        for dtype in (np.float32, np.float64):
-            x, y, params = data(batch, dtype)
-            steps = {n: CONTENDERS[n](x, y, params) for n in names}
-            for step in steps.values():  # warm up (JIT compilation, allocator)
-                for _ in range(3):
-                    step()
-            # Steps per round so that each contender runs about inner_seconds per round.
-            reps = {}
-            for n, step in steps.items():
-                t = time.perf_counter()
-                step()
-                reps[n] = max(1, int(inner_seconds / max(time.perf_counter() - t, 1e-6)))
+        for dtype in ("float32", "float64"):
+            workers = {}
+            for name in CONTENDERS:
+                here, there = context.Pipe()
+                process = context.Process(target=_worker, args=(name, batch, dtype, there))
+                process.start()
+                first = here.recv()
+                if first is None:
+                    process.join()
+                    continue
+                # Steps per round so that each contender runs about inner_seconds per round.
+                workers[name] = (here, process, max(1, int(inner_seconds / max(first, 1e-6))))
+            names = list(workers)
             times: dict[str, list[float]] = {n: [] for n in names}
             for r in range(rounds):
-                order = names[r % len(names):] + names[:r % len(names)]
-                for n in order:
-                    t = time.perf_counter()
-                    for _ in range(reps[n]):
-                        steps[n]()
-                    times[n].append((time.perf_counter() - t) / reps[n])
-            key = f"batch {batch}, {np.dtype(dtype).name}"
+                for n in names[r % len(names):] + names[:r % len(names)]:
+                    here, _, reps = workers[n]
+                    here.send(reps)
+                    times[n].append(here.recv())
+            for here, process, _ in workers.values():
+                here.send(None)
+                process.join()
+            key = f"batch {batch}, {dtype}"
             results[key] = {n: statistics.median(v) for n, v in times.items()}
             print(key, {n: f"{1e3 * v:.2f} ms" for n, v in results[key].items()}, file=sys.stderr)
     return results
@@ -235,11 +265,20 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=25)
     parser.add_argument("--inner", type=float, default=0.05, help="seconds per contender per round")
     parser.add_argument("--json", metavar="FILE")
+    parser.add_argument("--threads", type=int, default=None,
+                        help="threads for every library (BLAS, OpenMP, XLA, torch); default: "
+                             "each library's own choice")
     args = parser.parse_args()
+    if args.threads:
+        # Read by the worker processes when they start: OpenBLAS/MKL/OpenMP, XLA and torch.
+        for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+            os.environ[var] = str(args.threads)
+        os.environ["XLA_FLAGS"] = (f"--xla_cpu_multi_thread_eigen={'true' if args.threads > 1 else 'false'} "
+                                   f"intra_op_parallelism_threads={args.threads}")
     check_gradients_agree()
     results = run(args.rounds, args.inner)
     print(f"{platform.machine()}, Python {platform.python_version()}, NumPy {np.__version__}, "
-          f"{args.rounds} interleaved rounds, medians\n")
+          f"{args.rounds} interleaved rounds, medians, threads: {args.threads or 'library defaults'}\n")
     print(markdown(results))
     if args.json:
         Path(args.json).write_text(json.dumps(results, indent=1), encoding="utf-8")
