@@ -6,16 +6,13 @@ results are compared, shape first, with central differences and with matcalc's e
 
 from __future__ import annotations
 
-import importlib.util
-import os
-import subprocess
-import sys
 import textwrap
 import unicodedata
 
 import numpy as np
 import pytest
 from expression_strategy import ONE, declared_shapes, expressions, variables_in
+from generated import assert_ruff_clean, needs_ruff, run_without_matcalc
 from fd import assert_close, central_difference, draw
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
@@ -203,14 +200,6 @@ def test_generated_module_runs_without_matcalc(tmp_path):
     d = matcalc.derive("sum(log(1 + exp(-y .* (X*w)))) + a*w'w", wrt="w")
     (tmp_path / "logistic_grad.py").write_text(d.numpy_source(name="gradient", value=True), encoding="utf-8")
     script = textwrap.dedent("""
-        import sys
-        sys.modules["matcalc"] = None  # importing matcalc now fails
-        try:
-            import matcalc
-        except ImportError:
-            pass
-        else:
-            raise SystemExit("matcalc was importable")
         import numpy as np
         from logistic_grad import gradient
         rng = np.random.default_rng(5)
@@ -224,14 +213,10 @@ def test_generated_module_runs_without_matcalc(tmp_path):
         assert np.allclose(g, fd, rtol=1e-6, atol=1e-8), (g, fd)
         print("ok")
     """)
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
-    result = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, env=env,
-                            capture_output=True, text=True, timeout=120, check=False)
-    assert result.returncode == 0 and result.stdout.strip() == "ok", result.stderr
+    assert run_without_matcalc(script, tmp_path).strip() == "ok"
 
 
-@pytest.mark.skipif(importlib.util.find_spec("ruff") is None,
-                    reason="ruff is not installed (pip install -e '.[dev]')")
+@needs_ruff
 def test_generated_code_passes_ruff(tmp_path):
     cases = [("(Xw-y)^T(Xw-y)", "w"), ("tr(A*inv(X)*B)", "X"), ("½‖y − W₂σ(W₁x)‖²", "W1"),
              ("logsumexp(Ax) - y'Ax", "A"), ("lambda*sum(np)", "np"), ("u'diag(v)Xw", "X")]
@@ -240,9 +225,7 @@ def test_generated_code_passes_ruff(tmp_path):
     for i, (expr, wrt) in enumerate(cases):
         d = matcalc.derive(expr, wrt=wrt, shapes=shapes.get(expr))
         (tmp_path / f"g{i}.py").write_text(d.numpy_source(value=True), encoding="utf-8")
-    result = subprocess.run([sys.executable, "-m", "ruff", "check", "--no-cache", "--isolated", str(tmp_path)],
-                            capture_output=True, text=True, timeout=120, check=False)
-    assert result.returncode == 0, result.stdout + result.stderr
+    assert_ruff_clean(tmp_path)
 
 
 # ── Jacobians, Hessians and tensors as code ──────────────────────────────────────────────

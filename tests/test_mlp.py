@@ -7,10 +7,6 @@ equal it and the generated `backward` must equal its central differences in floa
 
 from __future__ import annotations
 
-import importlib.util
-import os
-import subprocess
-import sys
 import textwrap
 
 import numpy as np
@@ -19,6 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import matcalc
+from generated import assert_ruff_clean, needs_ruff, run_without_matcalc
 from matcalc.cli import main as cli_main
 
 ACT = {
@@ -250,14 +247,6 @@ def test_cli_errors(argv, code, capsys):
 def test_module_runs_where_matcalc_cannot_be_imported(tmp_path):
     (tmp_path / "net.py").write_text(matcalc.mlp([5, 4, 3], hidden="tanh").source, encoding="utf-8")
     script = textwrap.dedent("""
-        import sys
-        sys.modules["matcalc"] = None
-        try:
-            import matcalc
-        except ImportError:
-            pass
-        else:
-            raise SystemExit("matcalc was importable")
         import numpy as np
         import net
         rng = np.random.default_rng(0)
@@ -278,14 +267,10 @@ def test_module_runs_where_matcalc_cannot_be_imported(tmp_path):
                 assert abs(grads[name][idx] - fd) < 1e-6 + 1e-5 * abs(fd), (name, idx)
         print("ok")
     """)
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
-    result = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, env=env,
-                            capture_output=True, text=True, timeout=120, check=False)
-    assert result.returncode == 0 and result.stdout.strip() == "ok", result.stderr
+    assert run_without_matcalc(script, tmp_path).strip() == "ok"
 
 
-@pytest.mark.skipif(importlib.util.find_spec("ruff") is None,
-                    reason="ruff is not installed (pip install -e '.[dev]')")
+@needs_ruff
 def test_generated_modules_pass_ruff(tmp_path):
     settings_list = [{"layers": [784, 500, 10]},
                      {"layers": [3, 4, 5, 2], "hidden": ["tanh", "sigmoid"], "loss": "mse", "output": "sigmoid",
@@ -293,6 +278,4 @@ def test_generated_modules_pass_ruff(tmp_path):
                      {"layers": [3, 2], "loss": "sigmoid_bce", "bias": False}]
     for i, kwargs in enumerate(settings_list):
         (tmp_path / f"net{i}.py").write_text(matcalc.mlp(**kwargs).source, encoding="utf-8")
-    result = subprocess.run([sys.executable, "-m", "ruff", "check", "--no-cache", "--isolated",
-                             str(tmp_path)], capture_output=True, text=True, timeout=120, check=False)
-    assert result.returncode == 0, result.stdout + result.stderr
+    assert_ruff_clean(tmp_path)
