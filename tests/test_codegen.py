@@ -254,3 +254,23 @@ def test_tensor_code_uses_einsum_into_diagonals_and_computes_inverses_once():
     assert 'np.einsum("aab->ab", d1)[...] += w[None, :]' in source, source
     assert "def derivative_X(X, w):" in source
     assert "def hessian_x(x, A):" in matcalc.derive("x'Ax", wrt=["x", "x"]).numpy_source()
+
+
+@pytest.mark.parametrize("text, shapes", [
+    ("__import__('os').system('touch matcalc-pwned')", None),
+    ("sum(__class__)", {"__class__": ("n",)}),
+    ("exec('1')", None),
+])
+def test_code_in_the_input_never_reaches_generated_code(text, shapes, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(matcalc.MatcalcError):
+        matcalc.derive(text, wrt="x", shapes=shapes).numpy_source()
+    assert not (tmp_path / "matcalc-pwned").exists()
+
+
+def test_names_that_are_builtins_are_renamed_not_called():
+    shapes = {"exec": ("n",), "eval": ("n",), "os": ("n",)}
+    source = matcalc.derive("sum(exec) + eval'os", wrt="exec", shapes=shapes).numpy_source(value=True)
+    assert "def grad_exec_(exec_, eval_, os):" in source
+    value, gradient = load(source, "grad_exec_")(exec_=np.ones(3), eval_=np.arange(3.0), os=np.ones(3))
+    assert value == 6.0 and np.array_equal(gradient, np.ones(3))
