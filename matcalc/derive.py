@@ -10,8 +10,10 @@ collect to 2(Xw − y) before travelling further — the textbook form falls out
 
 from __future__ import annotations
 
-from .algebra import UNIT, add, is_zero, zero_like
-from .expr import Differential, Expr, Var
+from collections import Counter
+
+from .algebra import UNIT, add, const, is_zero, mul, zero_like
+from .expr import Add, Differential, Expr, Var
 from .rules.adjoints import pullback
 from .rules.differentials import differential
 
@@ -43,6 +45,12 @@ def gradient(f: Expr, x: Var) -> Expr:
             continue
         g = add(*pending)
         children = node.children
+        if isinstance(node, Add):
+            # d(T₁ + … + Tₙ) by dT is k·dT for a term occurring k times, so T receives k·G:
+            # the rule's result, read off without building an n-term differential per term.
+            for child, k in Counter(c for c in children if c in dependent).items():
+                contributions.setdefault(child, []).append(g if k == 1 else mul(const(k), g))
+            continue
         for child in dict.fromkeys(c for c in children if c in dependent):
             delta = Differential(child)
             dF = differential(node, tuple(delta if c == child else None for c in children))
