@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections import Counter
 
 from .algebra import UNIT, add, const, is_zero, mul, zero_like
+from .errors import UnsupportedError
 from .expr import Add, Differential, Expr, Var
 from .rules.adjoints import pullback
 from .rules.differentials import differential
@@ -29,8 +30,32 @@ def _depends_on(f: Expr, x: Var) -> list[Expr]:
     return order
 
 
+# A derivative is a DAG: ((X²)²)² … shares each level's gradient between two terms, so
+# written out it doubles per level.  Beyond this many nodes written out it is refused
+# (printing 100,000 nodes takes about a second; thirty squarings would take years).
+MAX_WRITTEN_NODES = 100_000
+
+
+def written_size(expr: Expr) -> int:
+    """Nodes of `expr` written out as a tree, a shared subtree counted at each use."""
+    size: dict[Expr, int] = {}
+    for node in expr.walk():
+        size[node] = 1 + sum(size[c] for c in node.children)
+    return size[expr]
+
+
 def gradient(f: Expr, x: Var) -> Expr:
-    """∂f/∂x for scalar f, shaped like x."""
+    """∂f/∂x for scalar f, shaped like x; refused when too large to write out."""
+    g = _gradient(f, x)
+    if written_size(g) > MAX_WRITTEN_NODES:
+        raise UnsupportedError(
+            f"the derivative written out would have more than {MAX_WRITTEN_NODES:,} nodes "
+            "(nested powers, inverses or products repeat a subexpression at every level); "
+            "derive an inner part and substitute")
+    return g
+
+
+def _gradient(f: Expr, x: Var) -> Expr:
     assert f.is_scalar, "gradient() needs a scalar function"
     order = _depends_on(f, x)
     if not order or order[-1] != f:
