@@ -32,8 +32,8 @@ def _depends_on(f: Expr, x: Var) -> list[Expr]:
 
 # A derivative is a DAG: ((X²)²)² … shares each level's gradient between two terms, so
 # written out it doubles per level.  Beyond this many nodes written out it is refused
-# (printing 100,000 nodes takes about a second; thirty squarings would take years).
-MAX_WRITTEN_NODES = 100_000
+# (printing a million nodes takes seconds; forty squarings would take days).
+MAX_WRITTEN_NODES = 1_000_000
 
 
 def written_size(expr: Expr) -> int:

@@ -24,7 +24,7 @@ from .syntax import Binary, Call, Name, Neg, Number, Pos, Postfix, Syntax
 # Limits that keep every later stage (typing, derivation, printing) within Python's
 # recursion limit and exact arithmetic bounded; docs/limits.md explains them.
 MAX_DEPTH = 200
-MAX_FACTORS = 100
+MAX_FACTORS = 2 * MAX_DEPTH  # the chain rule through 200 levels makes a product of 200+
 MAX_LENGTH = 200_000  # characters: bounds the time of everything after
 MAX_NUMBER_DIGITS = 400
 MAX_NUMBER_ORDER = 308  # decimal exponent of the float64 range
