@@ -12,7 +12,7 @@ from fractions import Fraction
 
 from .expr import (
     ONE, Add, Apply, Const, DiagMat, Dim, Expr, Hadamard, HPow, Identity, Inverse, MatMul,
-    MatPow, Ones, Sum, Trace, Transpose, Var, Zero,
+    MatPow, Ones, Sum, Trace, Transpose, Var, Zero, exact_power,
 )
 
 ZERO = Const(Fraction(0))
@@ -253,8 +253,8 @@ def hpow(e: Expr, p: Fraction | int) -> Expr:
         return e
     if p == 0:
         return UNIT if e.is_scalar else Ones((e.rows, e.cols))
-    if isinstance(e, Const) and (p.denominator == 1) and (e.value != 0 or p > 0):
-        return Const(e.value ** int(p))
+    if isinstance(e, Const) and exact_power(e.value, p) is not None:
+        return Const(exact_power(e.value, p))  # type: ignore[arg-type]
     if isinstance(e, HPow) and e.p.denominator == 1:
         return hpow(e.arg, e.p * p)
     if isinstance(e, Ones) or (is_zero(e) and p > 0):

@@ -57,6 +57,7 @@ class Expression:
         self.node = node
         self.source = source
 
+    @_public  # printing recurses: a deep enough tree is a MatcalcError, not a RecursionError
     def __str__(self) -> str:
         return to_text(self.node)
 
@@ -68,6 +69,7 @@ class Expression:
         return str(self)
 
     @property
+    @_public
     def latex(self) -> str:
         return to_latex(self.node)
 

@@ -15,7 +15,7 @@ from .errors import ShapeError, UnsupportedError
 from .expr import (
     ONE, Add, Apply, Const, Det, DiagMat, DiagVec, Dim, Expr, Hadamard, HPow, Identity,
     Inverse, LogDet, LogSumExp, MatMul, MatPow, Norm1, Norm2, Ones, Softmax, Sum, Trace,
-    Transpose, Var, shape_text,
+    Transpose, Var, exact_power, shape_text,
 )
 from .algebra import flatten_product
 from .functions import ELEMENTWISE
@@ -35,8 +35,18 @@ ONES_NAME = "𝟙"
 
 def show(node: Syntax, limit: int = 40) -> str:
     """Short text of a syntax node, for messages."""
-    text = _show(node)
+    text = _show(_start_of(node, limit))
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _start_of(node: Syntax, limit: int) -> Syntax:
+    """The first `limit` links of a long sum or product chain (each adds a character or
+    more, so they fill the message): the chain may be thousands long."""
+    spine = []
+    while isinstance(node, Binary):
+        spine.append(node)
+        node = node.left
+    return spine[-limit] if len(spine) > limit else spine[0] if spine else node
 
 
 _OPS = {"matmul": "", "add": " + ", "sub": " − ", "hadamard": " ⊙ ", "hdiv": " ./ ", "div": "/"}
@@ -102,8 +112,15 @@ class Typing:
 
     # -- pass 1: shapes -----------------------------------------------------------
     def infer(self, node: Syntax) -> Shape:
-        shape = self._infer(node)
-        self.shapes[id(node)] = shape
+        # A sum or product of thousands of terms is a left-leaning chain of Binary nodes:
+        # walk down its left spine in a loop, not by recursion, then type it bottom-up.
+        spine: list[Binary] = []
+        while isinstance(node, Binary):
+            spine.append(node)
+            node = node.left
+        shape = self.shapes[id(node)] = self._infer(node)
+        for b in reversed(spine):
+            shape = self.shapes[id(b)] = self._infer_binary(b)
         return shape
 
     def _name_shape(self, node: Name) -> Shape:
@@ -148,7 +165,7 @@ class Typing:
             return self._infer_call(node)
         if isinstance(node, (Indexed, IndexForm)):
             return self._infer_index(node)
-        return self._infer_binary(node)
+        raise AssertionError(f"unknown syntax node {node!r}")  # Binary nodes are typed in infer()
 
     def _infer_index(self, node: Indexed | IndexForm) -> Shape:
         """An entry is a scalar whose indices range over its operand's axes (δ's over one
@@ -204,7 +221,7 @@ class Typing:
         return lscalar, rscalar
 
     def _infer_binary(self, node: Binary) -> Shape:
-        ls, rs = self.infer(node.left), self.infer(node.right)
+        ls, rs = self.shapes[id(node.left)], self.infer(node.right)  # the left side is typed
         if node.op == "matmul":
             fits = self.unifier.find(ls[1]) == self.unifier.find(rs[0]) or isinstance(
                 self.unifier.find(ls[1]), DimVar) or isinstance(self.unifier.find(rs[0]), DimVar)
@@ -320,6 +337,27 @@ class _Builder:
         return self.dims(self.shapes[id(node)])
 
     def make(self, node: Syntax) -> Expr:
+        spine: list[Binary] = []  # as in Typing.infer: long chains in a loop
+        while isinstance(node, Binary):
+            spine.append(node)
+            node = node.left
+        expr = self._make(node)
+        terms: list[Expr] = []  # a sum being extended: its terms, made one Add node at the end
+        for b in reversed(spine):
+            right = self.make(b.right)
+            if terms and b.op in ("add", "sub") and not (terms[0].is_scalar and not right.is_scalar):
+                # as _binary does, without rebuilding an Add of all earlier terms at each +
+                right = _broadcast(_signed(b.op, right), terms[0])
+                terms.extend(right.terms if isinstance(right, Add) else (right,))
+                continue
+            if terms:
+                expr, terms = Add(tuple(terms)), []
+            expr = self._binary(b, expr, right)
+            if isinstance(expr, Add) and b.op in ("add", "sub"):
+                terms = list(expr.terms)
+        return Add(tuple(terms)) if terms else expr
+
+    def _make(self, node: Syntax) -> Expr:
         if isinstance(node, Name):
             if node.name == ONES_NAME:
                 rows, cols = self.shape_of(node)
@@ -350,10 +388,9 @@ class _Builder:
             if is_delta_name(name) and name not in self.declared:
                 return Delta(node.indices[0], node.indices[1], self.index_dim(node.indices[0]))
             return Entry(self.make(node.operand), node.indices)
-        return self._binary(node)
+        raise AssertionError(f"unknown syntax node {node!r}")  # Binary nodes are built in make()
 
-    def _binary(self, node: Binary) -> Expr:
-        left, right = self.make(node.left), self.make(node.right)
+    def _binary(self, node: Binary, left: Expr, right: Expr) -> Expr:
         op = node.op
         if isinstance(left, Const) and isinstance(right, Const):
             folded = _fold(op, left.value, right.value, node)
@@ -364,8 +401,7 @@ class _Builder:
         if op == "div":
             return _product(left, _reciprocal(right))
         if op in ("add", "sub"):
-            if op == "sub":
-                right = Const(-right.value) if isinstance(right, Const) else _product(Const(Fraction(-1)), right)
+            right = _signed(op, right)
             left, right = _broadcast(left, right), _broadcast(right, left)
             terms = [t for x in (left, right) for t in (x.terms if isinstance(x, Add) else (x,))]
             return Add(tuple(terms))
@@ -382,8 +418,11 @@ class _Builder:
             return arg if arg.is_scalar else Transpose(arg)
         k = node.exponent
         assert k is not None
-        if isinstance(arg, Const) and k.denominator == 1 and (arg.value != 0 or k > 0):
-            return Const(arg.value ** int(k))
+        if isinstance(arg, Const) and arg.value == 0 and k < 0:
+            raise ShapeError(f"division by zero (at line {node.pos.line}, column {node.pos.column})")
+        folded = exact_power(arg.value, k) if isinstance(arg, Const) else None
+        if folded is not None:
+            return Const(folded)
         if node.op == "hpower" or arg.is_scalar:
             return arg if k == 1 else HPow(arg, k)
         n = int(k)
@@ -416,6 +455,13 @@ def _fold(op: str, a: Fraction, b: Fraction, node: Binary) -> Fraction | None:
             raise ShapeError(f"division by zero (at line {node.pos.line}, column {node.pos.column})")
         return a / b
     return {"matmul": a * b, "hadamard": a * b, "add": a + b, "sub": a - b}.get(op)
+
+
+def _signed(op: str, e: Expr) -> Expr:
+    """A term of a sum: negated after a minus."""
+    if op != "sub":
+        return e
+    return Const(-e.value) if isinstance(e, Const) else _product(Const(Fraction(-1)), e)
 
 
 def _reciprocal(e: Expr) -> Expr:

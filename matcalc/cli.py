@@ -140,12 +140,27 @@ def _write(path: str, text: str) -> None:
         raise MatcalcError(f"cannot write {path}: {exc.strerror}") from None
 
 
+def _undecodable(argv: Sequence[str]) -> str | None:
+    """A message for the first argument that was not valid UTF-8: Python hands such bytes
+    over as lone surrogates (\\udcff for 0xff), which no later stage could print."""
+    for i, arg in enumerate(argv, 1):
+        bad = next((ch for ch in arg if "\udc80" <= ch <= "\udcff"), None)
+        if bad is not None:
+            return (f"argument {i} is not valid UTF-8 (byte 0x{ord(bad) - 0xDC00:02x} at "
+                    f"character {arg.index(bad) + 1})")
+    return None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     for stream in (sys.stdout, sys.stderr):
         try:
-            stream.reconfigure(encoding="utf-8")  # type: ignore[union-attr]
+            stream.reconfigure(encoding="utf-8", errors="backslashreplace")  # type: ignore[union-attr]
         except (AttributeError, ValueError):
             pass
+    bad = _undecodable(sys.argv[1:] if argv is None else argv)
+    if bad:
+        print(f"matcalc: error: {bad}", file=sys.stderr)
+        return 2
     args = _parser().parse_args(argv)
     try:
         result = _run(args)

@@ -10,8 +10,11 @@ collect to 2(Xw − y) before travelling further — the textbook form falls out
 
 from __future__ import annotations
 
-from .algebra import UNIT, add, zero_like
-from .expr import Differential, Expr, Var
+from collections import Counter
+
+from .algebra import UNIT, add, const, mul, zero_like
+from .errors import UnsupportedError
+from .expr import Add, Differential, Expr, Var
 from .rules.adjoints import pullback
 from .rules.differentials import differential
 
@@ -27,8 +30,32 @@ def _depends_on(f: Expr, x: Var) -> list[Expr]:
     return order
 
 
+# A derivative is a DAG: ((X²)²)² … shares each level's gradient between two terms, so
+# written out it doubles per level.  Beyond this many nodes written out it is refused
+# (printing a million nodes takes seconds; forty squarings would take days).
+MAX_WRITTEN_NODES = 1_000_000
+
+
+def written_size(expr: Expr) -> int:
+    """Nodes of `expr` written out as a tree, a shared subtree counted at each use."""
+    size: dict[Expr, int] = {}
+    for node in expr.walk():
+        size[node] = 1 + sum(size[c] for c in node.children)
+    return size[expr]
+
+
 def gradient(f: Expr, x: Var) -> Expr:
-    """∂f/∂x for scalar f, shaped like x."""
+    """∂f/∂x for scalar f, shaped like x; refused when too large to write out."""
+    g = _gradient(f, x)
+    if written_size(g) > MAX_WRITTEN_NODES:
+        raise UnsupportedError(
+            f"the derivative written out would have more than {MAX_WRITTEN_NODES:,} nodes "
+            "(nested powers, inverses or products repeat a subexpression at every level); "
+            "derive an inner part and substitute")
+    return g
+
+
+def _gradient(f: Expr, x: Var) -> Expr:
     assert f.is_scalar, "gradient() needs a scalar function"
     order = _depends_on(f, x)
     if not order or order[-1] != f:
@@ -43,6 +70,12 @@ def gradient(f: Expr, x: Var) -> Expr:
             continue
         g = add(*pending)
         children = node.children
+        if isinstance(node, Add):
+            # d(T₁ + … + Tₙ) by dT is k·dT for a term occurring k times, so T receives k·G:
+            # the rule's result, read off without building an n-term differential per term.
+            for child, k in Counter(c for c in children if c in dependent).items():
+                contributions.setdefault(child, []).append(g if k == 1 else mul(const(k), g))
+            continue
         for child in dict.fromkeys(c for c in children if c in dependent):
             delta = Differential(child)
             dF = differential(node, tuple(delta if c == child else None for c in children))

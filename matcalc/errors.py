@@ -30,8 +30,22 @@ class EvaluationError(MatcalcError):
     """Missing or wrongly shaped arrays, or a value where the expression is undefined."""
 
 
+class UndefinedValueError(EvaluationError):
+    """The arrays are fine but the expression has no finite value there (log 0, a
+    singular matrix, overflow); the message names the node where that happens."""
+
+
 def caret_snippet(text: str, line: int, column: int) -> str:
     """The offending line with a caret under `column` (both 1-based)."""
     lines = text.splitlines() or [""]
     src = lines[min(max(line, 1), len(lines)) - 1]
-    return f"  {src}\n  {' ' * (max(column, 1) - 1)}^"
+    column = max(column, 1)
+    if len(src) > 2 * SNIPPET_HALF:  # a long line: the part around the column
+        start = max(column - 1 - SNIPPET_HALF, 0)
+        end = start + 2 * SNIPPET_HALF
+        src, column = ("…" if start else "") + src[start:end] + ("…" if end < len(src) else ""), \
+            column - start + (1 if start else 0)
+    return f"  {src}\n  {' ' * (column - 1)}^"
+
+
+SNIPPET_HALF = 40

@@ -7,17 +7,19 @@ matrix product; arrays come in and go out in the user's layout (vectors 1-D, sca
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Mapping
+from fractions import Fraction
 from typing import Any
 
 import numpy as np
 
-from .errors import EvaluationError
+from .errors import EvaluationError, UndefinedValueError
 from .expr import (
     ONE, Add, Apply, Const, Det, DiagMat, DiagVec, Differential, Dim, Expr, Hadamard, HPow,
     Identity, Inverse, LogDet, LogSumExp, MatMul, MatPow, Norm1, Norm2, Ones, Softmax, Sum,
     Trace, Transpose, Var, Zero, external_shape, free_vars,
 )
 from .functions import ELEMENTWISE
+from .printing import to_text
 
 
 def bind_dimensions(variables: Mapping[str, Var], arrays: Mapping[str, Any],
@@ -34,8 +36,12 @@ def bind_dimensions(variables: Mapping[str, Var], arrays: Mapping[str, Any],
             raise EvaluationError(f"missing array for {name} (shape {_show_shape(expected)})")
         try:
             value = np.asarray(arrays[name], dtype=np.float64)
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):
             raise EvaluationError(f"the value given for {name} is not a real numeric array") from None
+        if not np.isfinite(value).all():
+            where = tuple(int(i) for i in np.argwhere(~np.isfinite(value))[0])
+            raise EvaluationError(f"{name} has a non-finite entry ({value[where]} at index "
+                                  f"{where if value.ndim else '()'}): inputs must be finite")
         expected = external_shape(var.rows, var.cols)
         if value.ndim != len(expected):
             raise EvaluationError(
@@ -106,17 +112,17 @@ def _matmul(node: MatMul, v: list[Any]) -> np.ndarray:
     return np.array([[scale]]) if product is None else scale * product
 
 
-def _inverse(a: np.ndarray) -> np.ndarray:
+def _inverse(node: Expr, a: np.ndarray) -> np.ndarray:
     try:
         return np.linalg.inv(a)
     except np.linalg.LinAlgError:
-        raise EvaluationError("cannot invert a singular matrix") from None
+        raise UndefinedValueError(f"cannot invert a singular matrix in {_shown(node)}") from None
 
 
-def _logdet(a: np.ndarray) -> np.ndarray:
+def _logdet(node: Expr, a: np.ndarray) -> np.ndarray:
     sign, value = np.linalg.slogdet(a)
     if sign <= 0:
-        raise EvaluationError("log det is undefined: the determinant is not positive")
+        raise UndefinedValueError(f"log det is undefined in {_shown(node)}: the determinant is not positive")
     return np.array([[value]])
 
 
@@ -141,13 +147,13 @@ RULES: dict[type, Callable[[Any, list[Any]], Any]] = {  # ndarray, or _Diagonal 
     Add: lambda n, v: sum(v[1:], v[0]),
     Hadamard: lambda n, v: np.prod(np.stack(v), axis=0),
     Transpose: lambda n, v: v[0].T,
-    Inverse: lambda n, v: _inverse(v[0]),
+    Inverse: lambda n, v: _inverse(n, v[0]),
     MatPow: lambda n, v: np.linalg.matrix_power(v[0], n.k),
-    HPow: lambda n, v: np.power(v[0], float(n.p)),
+    HPow: lambda n, v: np.power(v[0], _float(n.p)),
     Apply: lambda n, v: ELEMENTWISE[n.fn].numpy(v[0]),
     Trace: lambda n, v: _scalar(np.trace(v[0])),
     Det: lambda n, v: _scalar(np.linalg.det(v[0])),
-    LogDet: lambda n, v: _logdet(v[0]),
+    LogDet: lambda n, v: _logdet(n, v[0]),
     Sum: lambda n, v: _scalar(v[0].sum()),
     Norm1: lambda n, v: _scalar(np.abs(v[0]).sum()),
     Norm2: lambda n, v: _scalar(np.sqrt((v[0] ** 2).sum())),
@@ -171,12 +177,14 @@ def evaluate(expr: Expr, arrays: Mapping[str, Any], variables: Mapping[str, Var]
 def evaluate_internal(expr: Expr, values: Mapping[str, np.ndarray], sizes: Mapping[Dim, int]) -> np.ndarray:
     """2-D value of every node, each distinct subtree computed once."""
     memo: dict[Expr, np.ndarray] = {}
-    with np.errstate(all="ignore"):
+    with np.errstate(all="ignore"):  # a non-finite value is reported below, naming its node
         for node in expr.walk():
             if isinstance(node, Var):
                 memo[node] = values[node.name]
             elif isinstance(node, Const):
-                memo[node] = _scalar(float(node.value))
+                memo[node] = _scalar(_float(node.value))
+                if not np.isfinite(memo[node]).all():
+                    raise UndefinedValueError(f"the number {_shown(node)} is beyond the float64 range")
             elif isinstance(node, Identity):
                 memo[node] = np.eye(_size(node.n, sizes))
             elif isinstance(node, (Ones, Zero)):
@@ -185,8 +193,45 @@ def evaluate_internal(expr: Expr, values: Mapping[str, np.ndarray], sizes: Mappi
             elif isinstance(node, Differential):
                 raise EvaluationError("a differential dX has no value")
             else:
-                operands = [memo[c] for c in node.children]
+                args = [memo[c] for c in node.children]
                 if not isinstance(node, MatMul):
-                    operands = [_dense(v) for v in operands]
-                memo[node] = RULES[type(node)](node, operands)
+                    args = [_dense(v) for v in args]
+                memo[node] = value = RULES[type(node)](node, args)
+                # Inputs are finite and so is every value below: this node is where a
+                # value is undefined (log 0, 1/0) or overflows.
+                if not np.isfinite(value.v if isinstance(value, _Diagonal) else value).all():
+                    raise UndefinedValueError(_not_finite(node, [_dense(a) for a in args], _dense(value)))
     return _dense(memo[expr])
+
+
+def _float(value: Fraction) -> float:
+    try:
+        return float(value)
+    except OverflowError:  # a Fraction beyond the float64 range
+        return float("inf") if value > 0 else float("-inf")
+
+
+def _shown(node: Expr, limit: int = 60) -> str:
+    text = to_text(node)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _not_finite(node: Expr, args: list[np.ndarray], value: np.ndarray) -> str:
+    """What went wrong at `node`, whose value has a nan or ±inf entry while its operands
+    have none."""
+    where = f"in {_shown(node)}"
+    arg = args[0] if args else np.zeros((0, 0))
+    if isinstance(node, Apply) and node.fn == "log" and np.any(arg <= 0):
+        return f"log of a non-positive entry {where}"
+    if isinstance(node, Apply) and node.fn == "sqrt" and np.any(arg < 0):
+        return f"sqrt of a negative entry {where}"
+    if isinstance(node, HPow) and node.p < 0 and np.any(arg == 0):
+        entry = "" if node.arg.is_scalar else "an entry of "
+        return f"division by zero {where}: {entry}{_shown(node.arg, 40)} is 0"
+    if isinstance(node, HPow) and node.p.denominator != 1 and np.any(arg < 0):
+        return f"fractional power of a negative entry {where}"
+    if isinstance(node, Inverse):
+        return f"cannot invert a singular matrix {where}"
+    if np.isnan(value).any():
+        return f"undefined value (nan) {where}"
+    return f"overflow {where}: the value exceeds the float64 range"

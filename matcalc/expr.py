@@ -20,6 +20,8 @@ from fractions import Fraction
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any, ClassVar, Protocol, final
 
+from .errors import UnsupportedError
+
 
 @final
 class _One:
@@ -42,6 +44,31 @@ class _One:
 
 ONE = _One()
 Dim = str | int | _One
+
+# Exact numbers stop at about 10^3000 (numerator and denominator): beyond it arithmetic
+# slows down without bound, and Python refuses to print integers of more than 4300 digits.
+EXACT_BITS = 10_000
+
+
+def check_exact(value: Fraction, what: str = "number") -> None:
+    if abs(value.numerator).bit_length() > EXACT_BITS or value.denominator.bit_length() > EXACT_BITS:
+        raise UnsupportedError(f"a {what} of more than 3,000 digits arises from the numbers in the "
+                               "expression; matcalc keeps numbers exact only up to that size")
+
+
+def exact_power(base: Fraction, k: Fraction) -> Fraction | None:
+    """base^k as an exact number, or None when it is not one (0^−1, 2^½) or would pass
+    the exact-number bound (2^99999999999999999999 stays a power)."""
+    if k.denominator != 1 or (base == 0 and k <= 0):
+        return None
+    if base == 0:
+        return base
+    if base in (1, -1):
+        return base ** (int(k) % 2)
+    size = max(abs(base.numerator).bit_length(), base.denominator.bit_length())
+    if size * abs(k) > EXACT_BITS:
+        return None
+    return base ** int(k)
 
 
 def shape_text(rows: object, cols: object, name: Callable[[Any], str] = str) -> str:
@@ -189,6 +216,7 @@ class Const(Expr):
     value: Fraction
 
     def __post_init__(self) -> None:
+        check_exact(self.value)
         self._finish(ONE, ONE)
 
 
@@ -295,6 +323,7 @@ class HPow(Expr):
     p: Fraction
 
     def __post_init__(self) -> None:
+        check_exact(self.p, "power")
         self._finish(self.arg.rows, self.arg.cols)
 
 

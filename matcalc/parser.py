@@ -15,13 +15,25 @@ from collections.abc import Callable, Collection, Iterator
 from typing import Any
 
 import lark
-from lark import Lark, Token, Transformer
+from lark import Lark, Token
+from lark.visitors import Transformer_NonRecursive
 from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken, VisitError
 
 from .errors import ParseError
 from .syntax import Binary, Call, IndexForm, Indexed, Name, Neg, Number, Pos, Postfix, Syntax
 
+# Limits that keep every later stage (typing, derivation, printing) within Python's
+# recursion limit and exact arithmetic bounded; docs/limits.md explains them.
 MAX_DEPTH = 200
+MAX_FACTORS = 2 * MAX_DEPTH  # the chain rule through 200 levels makes a product of 200+
+MAX_LENGTH = 200_000  # characters: bounds the time of everything after
+MAX_NUMBER_DIGITS = 400
+MAX_NUMBER_ORDER = 308  # decimal exponent of the float64 range
+DEPTH_HINT = ("each parenthesis, function call, norm, unary minus, transpose or power adds a "
+              "level; long sums and products do not")
+# Binary operators whose left-leaning chains the typing step flattens into one node.
+CHAIN_CLASS = {"add": "sum", "sub": "sum", "matmul": "product", "div": "product",
+               "hadamard": "hadamard", "hdiv": "hadamard"}
 LETTERS = "A-Za-zα-ρτ-ωΑ-Ρ΢-Ω"
 SUBSCRIPT_DIGITS = str.maketrans("₀₁₂₃₄₅₆₇₈₉", "0123456789")
 NAME_PARTS = re.compile(rf"([{LETTERS}]+)(?:([0-9]+)|([₀-₉]+)|_\{{([A-Za-z0-9]+)\}}|_([A-Za-z0-9]+))?$")
@@ -89,17 +101,61 @@ def _pos(item: Token | Syntax) -> Pos:
     return item.pos  # a syntax node
 
 
-def _exponent(text: str) -> Fraction:
+def _exponent(tok: Token, text: str) -> Fraction:
     """The number in a power token: '^2', '^{-1}', '^(1/2)', '.^-1', '⁻¹', '²'."""
     special = {"⁻¹": Fraction(-1), "²": Fraction(2), "³": Fraction(3)}
-    if text in special:
-        return special[text]
-    body = text[2:] if text.startswith(".^") else text[1:]  # drop the operator, keep a decimal point
-    return Fraction(re.sub(r"[\s{}()]", "", body))
+    if tok.value in special:
+        return special[tok.value]
+    body = tok.value[2:] if tok.value.startswith(".^") else tok.value[1:]  # keep a decimal point
+    body = re.sub(r"[\s{}()]", "", body)
+    if sum(ch.isdigit() for ch in body) > MAX_NUMBER_ORDER:
+        raise _error_at(f"exponent with more than {MAX_NUMBER_ORDER} digits", text, tok)
+    return Fraction(body)
 
 
-class _ToSyntax(Transformer[Token, Syntax]):
-    """Lark tree → syntax nodes.  One instance per parse (it knows the declared names)."""
+def _number(tok: Token, text: str) -> Fraction:
+    """The exact value of a number literal, refused outside the float64 range (about
+    1e-308 … 1e308) or beyond MAX_NUMBER_DIGITS digits before any big integer is made:
+    `1e999999999` would otherwise be a billion-digit integer."""
+    mantissa, _, exponent = tok.value.lower().partition("e")
+    whole, _, fraction = mantissa.partition(".")
+    digits = (whole + fraction).lstrip("0")
+    if not digits:
+        return Fraction(0)
+    shown = tok.value if len(tok.value) <= 20 else tok.value[:17] + "…"
+    if len(digits) > MAX_NUMBER_DIGITS:
+        raise _error_at(f"number {shown} has more than {MAX_NUMBER_DIGITS} digits", text, tok)
+    # The decimal order of the leading digit (12.5e3 → 4, 0.001 → -3) plus the exponent;
+    # an exponent of five or more digits is out of range whatever the mantissa.
+    lead = len(whole.lstrip("0")) - 1 if whole.lstrip("0") else -(len(fraction) - len(fraction.lstrip("0")) + 1)
+    power = exponent.lstrip("+-").lstrip("0")
+    order = lead + int(exponent or 0) if len(power) <= 4 else (-1 if exponent.startswith("-") else 1) * 10**5
+    if abs(order) > MAX_NUMBER_ORDER:
+        raise _error_at(f"number {shown} is too {'large' if order > 0 else 'small'}: numbers must "
+                        f"lie within the float64 range (1e-{MAX_NUMBER_ORDER} to 1e{MAX_NUMBER_ORDER})",
+                        text, tok)
+    return Fraction(tok.value)
+
+
+def _operands(node: Syntax) -> tuple[Syntax, ...]:
+    if isinstance(node, (Neg, Postfix, Indexed)):
+        return (node.operand,)
+    if isinstance(node, IndexForm):
+        return (node.body,)
+    return node.args if isinstance(node, Call) else (node.left, node.right) if isinstance(node, Binary) else ()
+
+
+def _error_at(message: str, text: str, tok: Token) -> ParseError:
+    pos = _pos(tok)
+    return ParseError(message, text, pos.line, pos.column)
+
+
+class _ToSyntax(Transformer_NonRecursive[Token, Syntax]):
+    """Lark tree → syntax nodes.  One instance per parse (it knows the declared names).
+
+    Non-recursive, so a tree of any depth converts; on the way it measures the nesting
+    depth of what it builds and refuses more than MAX_DEPTH levels at the token that
+    crosses the limit, before the recursive stages (typing, derivation, printing) run."""
 
     def __init__(self, text: str, declared: Collection[str]) -> None:
         super().__init__()
@@ -108,6 +164,52 @@ class _ToSyntax(Transformer[Token, Syntax]):
         # Products made by splitting one letter run (AX → A·X): a postfix after the run
         # belongs to its last letter (AXᵀ is A·Xᵀ).
         self.runs: dict[int, tuple[Syntax, list[Syntax]]] = {}  # by id; holds the node alive
+        self.sizes: dict[int, tuple[Syntax, int, int]] = {}  # by id, as `runs`: depth, factors
+
+    # -- limits ----------------------------------------------------------------------
+    def _size(self, node: Syntax) -> tuple[int, int]:
+        """(nesting depth, factors).  Depth is 1 + the deepest operand, except that a sum or
+        product continuing a chain of its own kind (a + b + c, AXB, x ⊙ y ⊙ z) adds none:
+        the typing step flattens such chains, in a loop, into one node.  Factors count
+        what the typing step may flatten into one product, parenthesized and negated
+        products included (a(bc) and a·(−b) are products of three), since the product
+        rule makes n terms of n factors from a product of n."""
+        spine: list[Binary] = []
+        while isinstance(node, Binary) and self._known(node) is None:
+            spine.append(node)
+            node = node.left
+        known = self._known(node)
+        if known is None:  # a leaf, or a node made inside one callback (a letter run's piece)
+            depth = 0 if isinstance(node, (Name, Number)) else 1 + max(
+                self._size(c)[0] for c in _operands(node))
+            factors = 1 + self._size(node.operand)[1] if isinstance(node, Neg) else 1
+            known = self.sizes[id(node)] = (node, depth, factors)
+        _, depth, factors = known
+        for b in reversed(spine):
+            same = isinstance(b.left, Binary) and CHAIN_CLASS[b.left.op] == CHAIN_CLASS[b.op]
+            right = self._size(b.right)
+            depth = max(depth + (0 if same else 1), 1 + right[0])
+            factors = factors + right[1] if CHAIN_CLASS[b.op] != "sum" else 1
+            if factors > MAX_FACTORS:
+                pos = _pos(b.right)
+                raise ParseError(f"a product of more than {MAX_FACTORS} factors (its derivative "
+                                 f"would have {MAX_FACTORS}² factors or more); write repeated "
+                                 "factors as a power (a^3, X^3, x.^3)", self.text, pos.line, pos.column)
+            self.sizes[id(b)] = (b, depth, factors)
+        return depth, factors
+
+    def _known(self, node: Syntax) -> tuple[Syntax, int, int] | None:
+        entry = self.sizes.get(id(node))
+        return entry if entry and entry[0] is node else None
+
+    def bounded(self, node: Syntax, where: Token | Syntax) -> Syntax:
+        """`node`, unless it is nested deeper than MAX_DEPTH (a ParseError at `where`) or
+        holds a product of more than MAX_FACTORS factors (a ParseError at the next one)."""
+        if self._size(node)[0] > MAX_DEPTH:
+            pos = _pos(where)
+            raise ParseError(f"expression nested more than {MAX_DEPTH} levels deep ({DEPTH_HINT})",
+                             self.text, pos.line, pos.column)
+        return node
 
     # -- names -------------------------------------------------------------------
     def name(self, items: list[Any]) -> Syntax:
@@ -156,7 +258,7 @@ class _ToSyntax(Transformer[Token, Syntax]):
 
     def number(self, items: list[Any]) -> Number:
         (tok,) = items
-        return Number(Fraction(tok.value), _pos(tok))
+        return Number(_number(tok, self.text), _pos(tok))
 
     def fraction_char(self, items: list[Any]) -> Number:
         (tok,) = items
@@ -179,8 +281,8 @@ class _ToSyntax(Transformer[Token, Syntax]):
                 out = Binary(op, left, pieces[0], _pos(left))
                 for piece in pieces[1:]:
                     out = Binary("matmul", out, piece, _pos(left))
-                return out
-            return Binary(op, left, right, _pos(left))
+                return self.bounded(out, right)
+            return self.bounded(Binary(op, left, right, _pos(left)), right)
         return method
 
     add = _binary("add")
@@ -190,29 +292,31 @@ class _ToSyntax(Transformer[Token, Syntax]):
     hadamard = _binary("hadamard")
     hdiv = _binary("hdiv")
 
-    def neg(self, items: list[Any]) -> Neg:
+    def neg(self, items: list[Any]) -> Syntax:
         tok, operand = items[0], items[-1]
-        return Neg(operand, _pos(tok) if isinstance(tok, Token) else _pos(operand))
+        node = Neg(operand, _pos(tok) if isinstance(tok, Token) else _pos(operand))
+        return self.bounded(node, tok if isinstance(tok, Token) else operand)
 
     def transpose(self, items: list[Any]) -> Syntax:
-        return self._postfix(items[0], lambda x: Postfix("transpose", x, None, x.pos))
+        return self.bounded(self._postfix(items[0], lambda x: Postfix("transpose", x, None, x.pos)),
+                             items[1])
 
     def inverse_transpose(self, items: list[Any]) -> Syntax:
-        return self._postfix(items[0], lambda x: Postfix(
-            "transpose", Postfix("power", x, Fraction(-1), x.pos), None, x.pos))
+        return self.bounded(self._postfix(items[0], lambda x: Postfix(
+            "transpose", Postfix("power", x, Fraction(-1), x.pos), None, x.pos)), items[1])
 
     def power(self, items: list[Any]) -> Syntax:
-        k = _exponent(items[1].value)
-        return self._postfix(items[0], lambda x: Postfix("power", x, k, x.pos))
+        k = _exponent(items[1], self.text)
+        return self.bounded(self._postfix(items[0], lambda x: Postfix("power", x, k, x.pos)), items[1])
 
     def hpower(self, items: list[Any]) -> Syntax:
-        k = _exponent(items[1].value)
-        return self._postfix(items[0], lambda x: Postfix("hpower", x, k, x.pos))
+        k = _exponent(items[1], self.text)
+        return self.bounded(self._postfix(items[0], lambda x: Postfix("hpower", x, k, x.pos)), items[1])
 
-    def call(self, items: list[Any]) -> Call:
+    def call(self, items: list[Any]) -> Syntax:
         tok, args = items
         func = FUNCTION_ALIASES.get(tok.value, tok.value)
-        return Call(func, tuple(args), _pos(tok))
+        return self.bounded(Call(func, tuple(args), _pos(tok)), tok)
 
     def arguments(self, items: list[Any]) -> list[Syntax]:
         return list(items)
@@ -222,17 +326,17 @@ class _ToSyntax(Transformer[Token, Syntax]):
 
     def entry(self, items: list[Any]) -> Syntax:
         operand, indices = items
-        return self._postfix(operand, lambda x: Indexed(x, indices, x.pos))
+        return self.bounded(self._postfix(operand, lambda x: Indexed(x, indices, x.pos)), operand)
 
-    def index_form(self, items: list[Any]) -> IndexForm:
+    def index_form(self, items: list[Any]) -> Syntax:
         indices, body = items[0], items[-1]
-        return IndexForm(indices, body, _pos(items[1]))
+        return self.bounded(IndexForm(indices, body, _pos(items[1])), items[1])
 
-    def norm(self, items: list[Any]) -> Call:
+    def norm(self, items: list[Any]) -> Syntax:
         opening, arg = items[0], items[1]
         sub = items[3].value if len(items) > 3 else "2"
         func = "norm1" if "1" in sub or "₁" in sub else "norm2"
-        return Call(func, (arg,), _pos(opening))
+        return self.bounded(Call(func, (arg,), _pos(opening)), opening)
 
     def _check_unknown_function(self, left: Syntax, right: Syntax) -> None:
         """`tahn(x)` parses as t·a·h·n·(x); when the letters are a near miss of a function
@@ -276,15 +380,20 @@ def _offset(text: str, line: int, column: int) -> int | None:
     return sum(len(l) + 1 for l in lines[: line - 1]) + column - 1
 
 
-def _nesting_depth(text: str) -> int:
-    depth = deepest = 0
-    for ch in text:
+def _too_deep_parenthesis(text: str) -> tuple[int, int] | None:
+    """Line and column of the first "(" nested more than MAX_DEPTH deep: a quick check
+    before parsing, so that a wall of parentheses costs no parse at all."""
+    depth, line, start = 0, 1, 0
+    for i, ch in enumerate(text):
         if ch == "(":
             depth += 1
-            deepest = max(deepest, depth)
+            if depth > MAX_DEPTH:
+                return line, i - start + 1
         elif ch == ")":
             depth -= 1
-    return deepest
+        elif ch == "\n":
+            line, start = line + 1, i + 1
+    return None
 
 
 def _describe(token_type: str, value: str) -> str:
@@ -326,11 +435,18 @@ def parse_syntax(text: str, declared: Collection[str] = ()) -> Syntax:
         raise ParseError(f"an expression must be text, got {type(text).__name__}")
     if not text.strip():
         raise ParseError("empty expression", text, 1, 1)
-    if _nesting_depth(text) > MAX_DEPTH:
-        raise ParseError(f"expression nested more than {MAX_DEPTH} levels deep", text, 1, 1)
+    if len(text) > MAX_LENGTH:
+        raise ParseError(f"expression of {len(text):,} characters; at most {MAX_LENGTH:,} are "
+                         "accepted")
+    too_deep = _too_deep_parenthesis(text)
+    if too_deep:
+        raise ParseError(f"expression nested more than {MAX_DEPTH} levels deep ({DEPTH_HINT})",
+                         text, *too_deep)
     try:
         tree = _lark().parse(text)
-        return _ToSyntax(text, declared).transform(tree)
+        transformer = _ToSyntax(text, declared)
+        syntax = transformer.transform(tree)
+        return transformer.bounded(syntax, syntax)  # a letter run alone: no callback saw it
     except UnexpectedInput as exc:
         raise _parse_error(exc, text) from None
     except VisitError as exc:

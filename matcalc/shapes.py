@@ -8,7 +8,7 @@ Unknown dimensions are unification variables; `Xw` unifies cols(X) with len(w).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 from .errors import ShapeError
 from .expr import ONE, Dim, _One
@@ -118,20 +118,19 @@ class Unifier:
         if t.may_be_one:
             return ONE
         if t not in names:
-            names[t] = next(n for n in _dim_names() if n not in taken)
+            # The first free name of m n p q r s k l m1 n1 …: the ones before position
+            # len(names) are all given out or taken already (so 10,000 of them cost no scan).
+            i = len(names)
+            while _dim_name(i) in taken:
+                i += 1
+            names[t] = _dim_name(i)
             taken.add(names[t])  # type: ignore[arg-type]
         return names[t]
 
 
-
-def _dim_names() -> Iterator[str]:
+def _dim_name(i: int) -> str:
     base = "mnpqrskl"
-    yield from base
-    i = 1
-    while True:
-        for b in base:
-            yield f"{b}{i}"
-        i += 1
+    return base[i % len(base)] + (str(i // len(base)) if i >= len(base) else "")
 
 
 def normalize_shapes(shapes: Mapping[str, object] | None,

@@ -2,8 +2,7 @@
 
 `rejected(strings)` renders every string in one node process and returns those KaTeX
 refuses, with its message.  `recording_latex()` notes every LaTeX string matcalc produces
-while it is active: the LaTeX printer's output and every `latex` property and
-`_repr_latex_` of matcalc's classes (wrapped by the test harness, never in the library).
+while it is active: every `latex` property and `_repr_latex_` of matcalc's classes (wrapped by the test harness, never in the library).
 Where node or the npm package is missing the checks skip, saying how to install them,
 unless MATCALC_REQUIRE_KATEX is set (as in .ci/run): then they fail.
 """
@@ -71,7 +70,6 @@ def _latex_classes() -> list[type]:
 def recording_latex() -> Iterator[dict[str, None]]:
     """Notes (in insertion order, once each) every LaTeX string produced inside the block."""
     import matcalc  # noqa: F401  (loads the modules whose classes are wrapped)
-    from matcalc.printing import LatexPrinter
 
     seen: dict[str, None] = {}
 
@@ -94,8 +92,6 @@ def recording_latex() -> Iterator[dict[str, None]]:
         return _repr_latex_
 
     with pytest.MonkeyPatch.context() as patch:
-        printer_call = LatexPrinter.__call__
-        patch.setattr(LatexPrinter, "__call__", lambda self, e: note(printer_call(self, e)))
         for cls in _latex_classes():
             if isinstance(cls.__dict__.get("latex"), property):
                 patch.setattr(cls, "latex", wrap_property(cls.__dict__["latex"]))

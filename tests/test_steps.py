@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 
 import matcalc
 from expression_strategy import ONE, declared_shapes, expressions, variables_in
-from fd import draw
+from fd import draw, rejecting_undefined
 from identities_table import ROWS
 from matcalc import steps as steps_module
 from matcalc.cli import main
@@ -179,6 +179,7 @@ scalar_texts = expressions((ONE, ONE), depth=3)
 @settings(max_examples=60, deadline=None,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
 @given(text=scalar_texts, choice=st.integers(0, 10), seed=st.integers(0, 2**16))
+@rejecting_undefined
 def test_random_expressions_have_equal_steps(text, choice, seed):
     names = variables_in(text)
     assume(names)
