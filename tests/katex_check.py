@@ -2,7 +2,8 @@
 
 `rejected(strings)` renders every string in one node process and returns those KaTeX
 refuses, with its message.  `recording_latex()` notes every LaTeX string matcalc produces
-while it is active: every `latex` property and `_repr_latex_` of matcalc's classes (wrapped by the test harness, never in the library).
+while it is active: every `latex` property or field and `_repr_latex_` of matcalc's
+classes (wrapped by the test harness, never in the library).
 Where node or the npm package is missing the checks skip, saying how to install them,
 unless MATCALC_REQUIRE_KATEX is set (as in .ci/run): then they fail.
 """
@@ -10,6 +11,7 @@ unless MATCALC_REQUIRE_KATEX is set (as in .ci/run): then they fail.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import os
 import shutil
@@ -54,14 +56,20 @@ def rejected(strings: Iterable[str]) -> list[dict[str, str]]:
     return [json.loads(line) for line in run.stdout.splitlines() if line.strip()]
 
 
+def _has_latex_field(cls: type) -> bool:
+    return dataclasses.is_dataclass(cls) and any(f.name == "latex" for f in dataclasses.fields(cls))
+
+
 def _latex_classes() -> list[type]:
-    """matcalc's classes that hand out LaTeX (a `latex` property or `_repr_latex_`)."""
+    """matcalc's classes that hand out LaTeX (a `latex` property or dataclass field, or
+    `_repr_latex_`)."""
     found: dict[type, None] = {}
     for name, module in list(sys.modules.items()):
         if name == "matcalc" or name.startswith("matcalc."):
             for value in list(vars(module).values()):
                 if isinstance(value, type) and value.__module__ == name and (
-                        isinstance(value.__dict__.get("latex"), property) or "_repr_latex_" in value.__dict__):
+                        isinstance(value.__dict__.get("latex"), property) or "_repr_latex_" in value.__dict__
+                        or _has_latex_field(value)):
                     found[value] = None
     return list(found)
 
@@ -91,10 +99,18 @@ def recording_latex() -> Iterator[dict[str, None]]:
             return text
         return _repr_latex_
 
+    def wrap_init(init: Any) -> Any:
+        def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
+            init(self, *args, **kwargs)
+            note(self.latex)
+        return __init__
+
     with pytest.MonkeyPatch.context() as patch:
         for cls in _latex_classes():
             if isinstance(cls.__dict__.get("latex"), property):
                 patch.setattr(cls, "latex", wrap_property(cls.__dict__["latex"]))
+            if _has_latex_field(cls):
+                patch.setattr(cls, "__init__", wrap_init(cls.__init__))
             if "_repr_latex_" in cls.__dict__:
                 patch.setattr(cls, "_repr_latex_", wrap_repr_latex(cls.__dict__["_repr_latex_"]))
         yield seen
