@@ -38,7 +38,7 @@ def bind_dimensions(variables: Mapping[str, Var], arrays: Mapping[str, Any],
             value = np.asarray(arrays[name], dtype=np.float64)
         except (TypeError, ValueError, OverflowError):
             raise EvaluationError(f"the value given for {name} is not a real numeric array") from None
-        if not np.isfinite(value).all():
+        if not _all_finite(value):
             where = tuple(int(i) for i in np.argwhere(~np.isfinite(value))[0])
             raise EvaluationError(f"{name} has a non-finite entry ({value[where]} at index "
                                   f"{where if value.ndim else '()'}): inputs must be finite")
@@ -176,15 +176,13 @@ def evaluate(expr: Expr, arrays: Mapping[str, Any], variables: Mapping[str, Var]
 
 def evaluate_internal(expr: Expr, values: Mapping[str, np.ndarray], sizes: Mapping[Dim, int]) -> np.ndarray:
     """2-D value of every node, each distinct subtree computed once."""
-    memo: dict[Expr, np.ndarray] = {}
+    memo: dict[Expr, np.ndarray | _Diagonal] = {}
     with np.errstate(all="ignore"):  # a non-finite value is reported below, naming its node
         for node in expr.walk():
             if isinstance(node, Var):
                 memo[node] = values[node.name]
             elif isinstance(node, Const):
                 memo[node] = _scalar(_float(node.value))
-                if not np.isfinite(memo[node]).all():
-                    raise UndefinedValueError(f"the number {_shown(node)} is beyond the float64 range")
             elif isinstance(node, Identity):
                 memo[node] = np.eye(_size(node.n, sizes))
             elif isinstance(node, (Ones, Zero)):
@@ -196,12 +194,34 @@ def evaluate_internal(expr: Expr, values: Mapping[str, np.ndarray], sizes: Mappi
                 args = [memo[c] for c in node.children]
                 if not isinstance(node, MatMul):
                     args = [_dense(v) for v in args]
-                memo[node] = value = RULES[type(node)](node, args)
-                # Inputs are finite and so is every value below: this node is where a
-                # value is undefined (log 0, 1/0) or overflows.
-                if not np.isfinite(value.v if isinstance(value, _Diagonal) else value).all():
-                    raise UndefinedValueError(_not_finite(node, [_dense(a) for a in args], _dense(value)))
-    return _dense(memo[expr])
+                memo[node] = RULES[type(node)](node, args)
+    result = _dense(memo[expr])
+    # Only the result is checked on the way (a pass per node would double the cost of a
+    # cheap expression such as A + Aᵀ); an intermediate inf that the result does not keep,
+    # as in 1/(1 + exp(1000)) = 0, is a limit computed correctly, not an error.
+    if not _all_finite(result):
+        raise UndefinedValueError(_first_not_finite(expr, memo))
+    return result
+
+
+def _all_finite(a: np.ndarray) -> bool:
+    # A nan or inf entry makes the sum non-finite, and one summing pass costs a fraction
+    # of isfinite's; only a sum that overflows needs the entry-by-entry check.
+    with np.errstate(over="ignore", invalid="ignore"):
+        total = a.sum()
+    return bool(np.isfinite(total)) or bool(np.isfinite(a).all())
+
+
+def _first_not_finite(expr: Expr, memo: Mapping[Expr, np.ndarray | _Diagonal]) -> str:
+    """Where a value stops being finite: the first node (operands first) whose value is not
+    finite while its operands are — a log of 0, a 1/0, an overflow."""
+    for node in expr.walk():
+        value = _dense(memo[node])
+        if not np.isfinite(value).all():
+            if isinstance(node, Const):
+                return f"the number {_shown(node)} is beyond the float64 range"
+            return _not_finite(node, [_dense(memo[c]) for c in node.children], value)
+    raise AssertionError("a non-finite result with finite operands everywhere")
 
 
 def _float(value: Fraction) -> float:

@@ -1,5 +1,5 @@
-"""Grammar-aware fuzzing: whatever the string, parse, derive, printing and evaluate end in
-a result or a MatcalcError — never another exception, a generic "internal error" or a
+"""Grammar-aware fuzzing: whatever the string, parse, derive, printing, evaluate and the
+NumPy code generator end in a result or a MatcalcError — never another exception, a generic "internal error" or a
 recursion fallback.
 
 Inputs: valid expressions (expression_strategy.py) with tokens inserted, deleted,
