@@ -11,11 +11,10 @@ update of all four parameters.  Contenders:
   PyTorch      nn-free tensors, cross_entropy, .backward(), update under no_grad (if installed)
   JAX          jit of value_and_grad + update, block_until_ready (if installed)
 
-Each contender runs in a process of its own (so no library's idle threads spin on the cores
-while another is timed), and rounds are interleaved: each round times every contender, in
-an order rotated from round to round.  The figure is the median over rounds of the mean
-step time within a round.  Ratios
-are against the hand-written step and against the floor.  Nothing here asserts a time.
+Each contender runs in a process of its own, in interleaved rounds (interleave.py: random
+order per round, a pause before each contender); the figure is the median over rounds of
+the mean step time within a round.  Ratios are against the hand-written step and against
+the floor.  Nothing here asserts a time.
 
     python tests/benchmarks/bench_mlp.py [--rounds 25] [--json FILE]
 """
@@ -24,12 +23,9 @@ from __future__ import annotations
 
 import argparse
 import json
-import multiprocessing
 import os
 import platform
-import statistics
 import sys
-import time
 from pathlib import Path
 
 # PyTorch's and JAX's worker threads otherwise spin after each step, stealing the cores from
@@ -40,6 +36,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # this checkout's matcalc
 import matcalc
+from interleave import interleaved
 
 LAYERS = (784, 500, 10)
 LR = 0.1
@@ -194,57 +191,21 @@ def check_gradients_agree(batch: int = 16) -> None:
         assert np.allclose(grads[k], value, rtol=1e-10, atol=1e-12), k
 
 
-def _worker(name: str, batch: int, dtype: str, conn) -> None:
-    """One contender in a process of its own: its thread pools (BLAS, OpenMP, XLA) cannot
-    spin on the cores while another contender is timed."""
+def build(name: str, batch: int, dtype: str):
+    """The step of one contender, in its own process (see interleave.py); None if missing."""
     if not available(name):
-        conn.send(None)
-        return
+        return None
     x, y, params = data(batch, np.dtype(dtype).type)
-    step = CONTENDERS[name](x, y, params)
-    for _ in range(3):  # warm up (JIT compilation, allocator)
-        step()
-    t = time.perf_counter()
-    step()
-    conn.send(time.perf_counter() - t)
-    while True:
-        reps = conn.recv()
-        if reps is None:
-            return
-        t = time.perf_counter()
-        for _ in range(reps):
-            step()
-        conn.send((time.perf_counter() - t) / reps)
+    return CONTENDERS[name](x, y, params)
 
 
-def run(rounds: int, inner_seconds: float) -> dict:
-    context = multiprocessing.get_context("spawn")
+def run(rounds: int, inner_seconds: float, pause: float) -> dict:
     results: dict = {}
     for batch in (64, 512):
         for dtype in ("float32", "float64"):
-            workers = {}
-            for name in CONTENDERS:
-                here, there = context.Pipe()
-                process = context.Process(target=_worker, args=(name, batch, dtype, there))
-                process.start()
-                first = here.recv()
-                if first is None:
-                    process.join()
-                    continue
-                # Steps per round so that each contender runs about inner_seconds per round.
-                workers[name] = (here, process, max(1, int(inner_seconds / max(first, 1e-6))))
-            names = list(workers)
-            times: dict[str, list[float]] = {n: [] for n in names}
-            for r in range(rounds):
-                for n in names[r % len(names):] + names[:r % len(names)]:
-                    here, _, reps = workers[n]
-                    here.send(reps)
-                    times[n].append(here.recv())
-            for here, process, _ in workers.values():
-                here.send(None)
-                process.join()
             key = f"batch {batch}, {dtype}"
-            results[key] = {n: statistics.median(v) for n, v in times.items()}
+            results[key], _ = interleaved({name: (build, (name, batch, dtype)) for name in CONTENDERS},
+                                          rounds, inner_seconds, pause, seed=key)
             print(key, {n: f"{1e3 * v:.2f} ms" for n, v in results[key].items()}, file=sys.stderr)
     return results
 
@@ -264,6 +225,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=25)
     parser.add_argument("--inner", type=float, default=0.05, help="seconds per contender per round")
+    parser.add_argument("--pause", type=float, default=0.2,
+                        help="seconds of idle time before each contender is timed (BLAS threads "
+                             "spin for about 0.1 s after their last call)")
     parser.add_argument("--json", metavar="FILE")
     parser.add_argument("--threads", type=int, default=None,
                         help="threads for every library (BLAS, OpenMP, XLA, torch); default: "
@@ -276,7 +240,7 @@ def main() -> None:
         os.environ["XLA_FLAGS"] = (f"--xla_cpu_multi_thread_eigen={'true' if args.threads > 1 else 'false'} "
                                    f"intra_op_parallelism_threads={args.threads}")
     check_gradients_agree()
-    results = run(args.rounds, args.inner)
+    results = run(args.rounds, args.inner, args.pause)
     print(f"{platform.machine()}, Python {platform.python_version()}, NumPy {np.__version__}, "
           f"{args.rounds} interleaved rounds, medians, threads: {args.threads or 'library defaults'}\n")
     print(markdown(results))
