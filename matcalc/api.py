@@ -11,12 +11,12 @@ import numpy as np
 
 from .build import typed
 from .codegen import function_source, parameter_names
-from .errors import MatcalcError, UnsupportedError
+from .errors import MatcalcError, ParseError, UnsupportedError
 from .evaluate import evaluate
 from .expr import Dim, Expr, Var, free_vars
 from .mlp import MLP
 from .mlp import mlp as _mlp
-from .parser import normalize_name, parse_syntax
+from .parser import normalize_name, parse_syntax, unknown_calls
 from .printing import to_latex, to_text
 from .shapes import conventional_rank, declared_dims, normalize_shapes
 from .steps import Step, derivation
@@ -195,7 +195,15 @@ def from_sympy(expr: Any) -> Expression:
 def _parse(expr: str, declared: Mapping[str, tuple[Dim, Dim]]) -> Expression:
     if not isinstance(expr, str):
         raise MatcalcError(f"the expression must be a str, got {type(expr).__name__}")
-    return Expression(typed(parse_syntax(expr, tuple(declared)), declared), expr)
+    syntax = parse_syntax(expr, tuple(declared))
+    try:
+        return Expression(typed(syntax, declared), expr)
+    except MatcalcError as exc:
+        words = unknown_calls(expr, declared)
+        if not words or isinstance(exc, ParseError):
+            raise
+        raise type(exc)(f"{exc}; note: matcalc has no function '{words[0]}', so '{words[0]}(…)' "
+                        "is read as a product of the names in it (docs/syntax.md lists the functions)") from None
 
 
 def _wrt_names(wrt: str | Sequence[str]) -> list[str]:

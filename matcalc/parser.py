@@ -355,6 +355,15 @@ class _ToSyntax(Transformer_NonRecursive[Token, Syntax]):
                              self.text, start.line, start.column)
 
 
+def unknown_calls(text: str, declared: Collection[str] = ()) -> list[str]:
+    """Words of two or more letters written right before "(" that name no function and no
+    declared variable: `foo(x)` reads as the product f·o·o·x, which is rarely what was meant,
+    so an error about that product mentions them."""
+    known = {*FUNCTIONS, *FUNCTION_ALIASES, *declared}
+    words = (m.group(1) for m in re.finditer(r"(?<![A-Za-z0-9_])([A-Za-z][A-Za-z0-9_]+)\(", text))
+    return list(dict.fromkeys(w for w in words if w not in known))
+
+
 def _letter_run(node: Syntax) -> tuple[str, int, int] | None:
     """The letters of a juxtaposed chain of one-letter names ending at the right, with the
     column just after it: `tahn` from t·a·h·n."""

@@ -35,6 +35,20 @@ def test_unknown_function_suggests_the_nearest_name():
         matcalc.derive("sum(tahn(x))", wrt="x")
 
 
+@pytest.mark.parametrize("text, word", [("sum(foo(x))", "foo"), ("exp2(x)'x", "exp2"), ("qux(X)", "qux")])
+def test_a_word_before_a_parenthesis_that_is_no_function_is_named_when_the_product_fails(text, word):
+    with pytest.raises(ShapeError) as info:
+        matcalc.derive(text, wrt="x" if "x" in text else "X")
+    message = str(info.value)
+    assert message.startswith("cannot multiply") and "\n" not in message
+    assert f"matcalc has no function '{word}', so '{word}(…)' is read as a product" in message
+
+
+def test_a_product_before_a_parenthesis_that_types_is_still_a_product():
+    d = matcalc.derive("ab(x + y)'x", wrt="x", shapes={"a": (), "b": ()})
+    assert str(d) == "ab(2x + y)"
+
+
 def test_bare_sigma_is_explained():
     with pytest.raises(ParseError, match="σ is the sigmoid function"):
         matcalc.parse("σ x")
