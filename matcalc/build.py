@@ -399,14 +399,14 @@ class _Builder:
         if op == "matmul":
             return _product(left, right)
         if op == "div":
-            return _product(left, _reciprocal(right))
+            return _product(left, _reciprocal(right, node))
         if op in ("add", "sub"):
             right = _signed(op, right)
             left, right = _broadcast(left, right), _broadcast(right, left)
             terms = [t for x in (left, right) for t in (x.terms if isinstance(x, Add) else (x,))]
             return Add(tuple(terms))
         if op == "hdiv":
-            right = _reciprocal(right)
+            right = _reciprocal(right, node)
         if left.is_scalar or right.is_scalar:
             return _product(left, right)
         factors = [f for x in (left, right) for f in (x.factors if isinstance(x, Hadamard) else (x,))]
@@ -464,8 +464,11 @@ def _signed(op: str, e: Expr) -> Expr:
     return Const(-e.value) if isinstance(e, Const) else _product(Const(Fraction(-1)), e)
 
 
-def _reciprocal(e: Expr) -> Expr:
+def _reciprocal(e: Expr, node: Binary) -> Expr:
     if isinstance(e, Const):
+        if e.value == 0:
+            pos = node.right.pos
+            raise ShapeError(f"division by zero (at line {pos.line}, column {pos.column})")
         return Const(1 / e.value)
     return HPow(e, Fraction(-1))
 

@@ -145,6 +145,8 @@ REGRESSIONS = [
     "a" * 3000,                         # a letter run: quadratic product rule
     "(((((((2^64)^64)^64)^64)^64)^64)^64)*a",  # float(Fraction) OverflowError in evaluate
     "0^-1*a",                           # printed as 1/0
+    "(A + A) ./0 (1 + (A).^2)",         # Fraction(1, 0) when dividing by a literal 0 (long run)
+    "a/0", "x ./ (1 - 1)",
 ]
 
 

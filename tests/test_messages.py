@@ -49,6 +49,12 @@ def test_a_product_before_a_parenthesis_that_types_is_still_a_product():
     assert str(d) == "ab(2x + y)"
 
 
+@pytest.mark.parametrize("text, column", [("a/0", 3), ("x ./ 0", 6), ("X ./ (2*0)", 7), ("0^-1*a", 1)])
+def test_division_by_a_zero_number_is_refused_at_the_divisor(text, column):
+    with pytest.raises(ShapeError, match=f"division by zero \\(at line 1, column {column}\\)"):
+        matcalc.parse(text)
+
+
 def test_bare_sigma_is_explained():
     with pytest.raises(ParseError, match="σ is the sigmoid function"):
         matcalc.parse("σ x")
