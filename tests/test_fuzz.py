@@ -126,7 +126,7 @@ def stages(e, arrays) -> None:
     expect_result_or_error(lambda: e.numpy_source())
 
 
-@settings(max_examples=max(INPUTS // BATCH, 1), deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=max(-(-INPUTS // BATCH), 1), deadline=None, suppress_health_check=list(HealthCheck))
 @given(st.lists(inputs, min_size=BATCH, max_size=BATCH))
 def test_any_input_gives_a_result_or_a_matcalc_error(batch):
     for text in batch:
