@@ -24,7 +24,7 @@ def _depends_on(f: Expr, x: Var) -> list[Expr]:
     dependent: set[Expr] = set()
     order: list[Expr] = []
     for node in f.walk():
-        if node == x or any(c in dependent for c in node.children):
+        if node == x or not dependent.isdisjoint(node.children):
             dependent.add(node)
             order.append(node)
     return order

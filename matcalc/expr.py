@@ -206,8 +206,13 @@ class Expr:
             if node in seen:
                 continue
             seen.add(node)
+            if not node.children:  # a leaf: it would be popped right back
+                yield node
+                continue
             stack.append((node, True))
-            stack.extend((c, False) for c in reversed(node.children) if c not in seen)
+            for c in reversed(node.children):
+                if c not in seen:
+                    stack.append((c, False))
 
 
 def _slot_setter(name: str) -> Callable[[Expr, object], None]:
