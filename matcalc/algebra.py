@@ -75,7 +75,7 @@ def mul(*factors: Expr) -> Expr:
     flat = flatten_product(factors)
     for f in flat:
         if isinstance(f, Const):
-            coefficient *= f.value
+            coefficient = f.value if coefficient is _ONE else coefficient * f.value
         elif f.is_scalar:
             scalars.append(f)
             absorbed = absorbed or isinstance(f, Zero)

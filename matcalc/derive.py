@@ -40,7 +40,7 @@ def written_size(expr: Expr) -> int:
     """Nodes of `expr` written out as a tree, a shared subtree counted at each use."""
     size: dict[Expr, int] = {}
     for node in expr.walk():
-        size[node] = 1 + sum(size[c] for c in node.children)
+        size[node] = 1 + sum([size[c] for c in node.children])
     return size[expr]
 
 
