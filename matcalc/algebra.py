@@ -9,6 +9,7 @@ so an input prints back as it was written.
 from __future__ import annotations
 
 from fractions import Fraction
+from typing import Any
 
 from .expr import (
     ONE, Add, Apply, Const, DiagMat, Dim, Expr, Hadamard, HPow, Identity, Inverse, MatMul,
@@ -46,7 +47,10 @@ def split_coefficient(e: Expr) -> tuple[Fraction, tuple[Expr, ...]]:
 def flatten_product(factors: tuple[Expr, ...] | list[Expr]) -> list[Expr]:
     """The factors of nested products, in order.  A scalar-valued product of non-scalars
     (xᵀy) stays whole beside other matrices: it scales them, it does not chain with them."""
-    if not any(isinstance(f, MatMul) for f in factors):
+    for f in factors:
+        if isinstance(f, MatMul):
+            break
+    else:
         return list(factors)
     flat: list[Expr] = []
     for f in factors:
@@ -67,15 +71,19 @@ def mul(*factors: Expr) -> Expr:
     coefficient = _ONE
     scalars: list[Expr] = []
     chain: list[Expr] = []
+    absorbed = False  # a Zero factor
     flat = flatten_product(factors)
     for f in flat:
         if isinstance(f, Const):
-            coefficient *= f.value
+            coefficient = f.value if coefficient is _ONE else coefficient * f.value
         elif f.is_scalar:
             scalars.append(f)
+            absorbed = absorbed or isinstance(f, Zero)
         else:
             chain.append(f)
-    if coefficient == 0 or any(isinstance(f, Zero) for f in flat):
+            absorbed = absorbed or isinstance(f, Zero)
+    # Most products carry no number: `is _ONE` spares them Fraction's (slow) comparisons.
+    if (coefficient is not _ONE and coefficient == 0) or absorbed:
         rows, cols = _product_shape(flat)
         return ZERO if (rows, cols) == (ONE, ONE) else Zero((rows, cols))
     if len(chain) > 1:
@@ -84,7 +92,7 @@ def mul(*factors: Expr) -> Expr:
     body = (_merge_scalar_powers(scalars) if len(scalars) > 1 else scalars) + chain
     if not body:
         return Const(coefficient)
-    if coefficient != 1:
+    if coefficient is not _ONE and coefficient != 1:
         body.insert(0, Const(coefficient))
     return body[0] if len(body) == 1 else MatMul(tuple(body))
 
@@ -110,9 +118,21 @@ def _merge_scalar_powers(scalars: list[Expr]) -> list[Expr]:
     """s·s⁻¹ = 1 and s·s = s²: scalar factors with equal bases add their exponents."""
     bases: dict[Expr, Fraction] = {}
     for f in scalars:
-        base, p = (f.arg, f.p) if isinstance(f, HPow) and f.p.denominator == 1 else (f, Fraction(1))
-        bases[base] = bases.get(base, Fraction(0)) + p
+        base, p = (f.arg, f.p) if isinstance(f, HPow) and f.p.denominator == 1 else (f, _ONE)
+        _accumulate(bases, base, p)
     return [hpow(b, p) for b, p in bases.items() if p != 0]
+
+
+def _accumulate(totals: dict[Any, Fraction], key: Any, value: Fraction) -> None:
+    """totals[key] += value, with no `Fraction(0) + value` for a new key (Fraction
+    arithmetic is slow, and most keys are met once)."""
+    previous = totals.get(key)
+    totals[key] = value if previous is None else previous + value
+
+
+def _scaled(c: Fraction, factors: tuple[Expr, ...]) -> Expr:
+    """mul(Const(c), *factors), without building the Const when c is 1."""
+    return mul(*factors) if factors and c == 1 else mul(Const(c), *factors)
 
 
 def neg(e: Expr) -> Expr:
@@ -125,7 +145,7 @@ def _collect(terms: list[Expr]) -> dict[tuple[Expr, ...], Fraction]:
         if is_zero(t):
             continue
         c, rest = split_coefficient(t)
-        collected[rest] = collected.get(rest, Fraction(0)) + c
+        _accumulate(collected, rest, c)
     return collected
 
 
@@ -147,8 +167,8 @@ def add(*terms: Expr) -> Expr:
         if c == 1 and len(rest) == 1 and isinstance(rest[0], Add):
             flat.extend(rest[0].terms)
         elif c != 0:
-            flat.append(mul(Const(c), *rest))
-    kept = [mul(Const(c), *rest) for rest, c in _collect(flat).items() if c != 0]
+            flat.append(_scaled(c, rest))
+    kept = [_scaled(c, rest) for rest, c in _collect(flat).items() if c != 0]
     if not kept:
         return zero_like(terms[0])
     kept.sort(key=_term_order)
@@ -232,8 +252,8 @@ def hadamard(*factors: Expr) -> Expr:
             continue
         if isinstance(f, Ones):
             continue
-        base, p = (f.arg, f.p) if isinstance(f, HPow) else (f, Fraction(1))
-        bases[base] = bases.get(base, Fraction(0)) + p
+        base, p = (f.arg, f.p) if isinstance(f, HPow) else (f, _ONE)
+        _accumulate(bases, base, p)
     kept = [hpow(b, p) for b, p in bases.items()]
     kept = [k for k in kept if not isinstance(k, Ones)]
     kept.sort(key=_hadamard_rank)
@@ -248,7 +268,7 @@ def hadamard(*factors: Expr) -> Expr:
 
 def hpow(e: Expr, p: Fraction | int) -> Expr:
     """Elementwise power; (A.^q).^p = A.^(pq) only for integer q, where it always holds."""
-    p = Fraction(p)
+    p = p if type(p) is Fraction else Fraction(p)
     if p == 1:
         return e
     if p == 0:

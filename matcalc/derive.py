@@ -24,7 +24,7 @@ def _depends_on(f: Expr, x: Var) -> list[Expr]:
     dependent: set[Expr] = set()
     order: list[Expr] = []
     for node in f.walk():
-        if node == x or any(c in dependent for c in node.children):
+        if node == x or not dependent.isdisjoint(node.children):
             dependent.add(node)
             order.append(node)
     return order
@@ -40,7 +40,7 @@ def written_size(expr: Expr) -> int:
     """Nodes of `expr` written out as a tree, a shared subtree counted at each use."""
     size: dict[Expr, int] = {}
     for node in expr.walk():
-        size[node] = 1 + sum(size[c] for c in node.children)
+        size[node] = 1 + sum([size[c] for c in node.children])
     return size[expr]
 
 

@@ -15,10 +15,11 @@ from __future__ import annotations
 
 import functools
 import itertools
+import operator
 from dataclasses import dataclass, field, fields
 from fractions import Fraction
 from collections.abc import Callable, Iterator, Mapping
-from typing import Any, ClassVar, Protocol, final
+from typing import Any, ClassVar, Protocol, cast, final
 
 from .errors import UnsupportedError
 
@@ -94,6 +95,17 @@ def _field_names(cls: type) -> tuple[str, ...]:
     return tuple(f.name for f in fields(cls) if f.init)
 
 
+@functools.cache
+def _field_reader(cls: type) -> Callable[[Expr], tuple[Any, ...]]:
+    """A reader of the constructor fields of a node class, as one tuple: every node built
+    reads them, and one attrgetter is several times faster than a getattr per field."""
+    names = _field_names(cls)
+    if len(names) == 1:
+        get = operator.attrgetter(names[0])
+        return lambda node: (get(node),)
+    return operator.attrgetter(*names) if names else (lambda node: ())
+
+
 class InternalShapeError(AssertionError):
     """A rule built an ill-shaped node: a bug in matcalc, never a user error."""
 
@@ -122,7 +134,7 @@ class Expr:
 
     def _finish(self, rows: Dim, cols: Dim) -> None:
         cls: type = type(self)  # (as a plain type: Expr's __hash__ is for instances)
-        values = tuple([getattr(self, name) for name in _field_names(cls)])
+        values = _field_reader(cls)(self)
         if len(values) == 1 and isinstance(values[0], Expr):  # the common unary case
             children: tuple[Expr, ...] = values
         else:
@@ -133,19 +145,18 @@ class Expr:
                 elif isinstance(value, tuple) and value and isinstance(value[0], Expr):
                     found.extend(value)
             children = tuple(found)
-        setattr_ = object.__setattr__
-        setattr_(self, "rows", rows)
-        setattr_(self, "cols", cols)
-        setattr_(self, "children", children)
-        setattr_(self, "_key", values)
-        setattr_(self, "_hash", hash((cls.__name__, values)))
         held = self._is_differential
         if not held:
             for c in children:
                 if c.has_differential:
                     held = True
                     break
-        setattr_(self, "has_differential", held)
+        _set_rows(self, rows)
+        _set_cols(self, cols)
+        _set_children(self, children)
+        _set_key(self, values)
+        _set_hash(self, hash((cls.__name__, values)))
+        _set_has_differential(self, held)
 
     def __hash__(self) -> int:
         return self._hash
@@ -195,8 +206,24 @@ class Expr:
             if node in seen:
                 continue
             seen.add(node)
+            if not node.children:  # a leaf: it would be popped right back
+                yield node
+                continue
             stack.append((node, True))
-            stack.extend((c, False) for c in reversed(node.children) if c not in seen)
+            for c in reversed(node.children):
+                if c not in seen:
+                    stack.append((c, False))
+
+
+def _slot_setter(name: str) -> Callable[[Expr, object], None]:
+    """The setter of one of Expr's slots.  The derived fields are written through it: a
+    frozen dataclass refuses plain assignment, and the slot's own setter is about twice as
+    fast as object.__setattr__ (every node built writes six)."""
+    return cast(Callable[[Expr, object], None], vars(Expr)[name].__set__)
+
+
+_set_rows, _set_cols, _set_children, _set_key, _set_hash, _set_has_differential = (
+    _slot_setter(name) for name in ("rows", "cols", "children", "_key", "_hash", "has_differential"))
 
 
 # -- leaves --------------------------------------------------------------------------

@@ -158,7 +158,9 @@ class _ToSyntax(Transformer_NonRecursive[Token, Syntax]):
     crosses the limit, before the recursive stages (typing, derivation, printing) run."""
 
     def __init__(self, text: str, declared: Collection[str]) -> None:
-        super().__init__()
+        # Tokens reach the rule methods as they are: visiting them would look up a method
+        # per token (none exists) and pay for the AttributeError each time.
+        super().__init__(visit_tokens=False)
         self.text = text
         self.declared = sorted(set(declared), key=len, reverse=True)
         # Products made by splitting one letter run (AX → A·X): a postfix after the run

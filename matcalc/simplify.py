@@ -186,7 +186,7 @@ def simplify(expr: Expr, fired: list[str] | None = None) -> Expr:
     rules that rewrote something (the derivation steps name them)."""
     memo: dict[Expr, Expr] = {}
     for node in expr.walk():
-        children = tuple(memo[c] for c in node.children)
+        children = tuple([memo[c] for c in node.children])
         canonical = CANONICAL.get(type(node))
         if canonical:  # also for unchanged children: the input's own y − y must become 0
             rebuilt = canonical(node, children)
