@@ -17,13 +17,14 @@ from __future__ import annotations
 import builtins
 import keyword
 import re
+import sys
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 from dataclasses import dataclass
 from fractions import Fraction
 
 from .einsum import plans
-from .errors import MatcalcError
+from .errors import MatcalcError, UnsupportedError
 from .expr import (
     ONE,
     Add,
@@ -243,8 +244,15 @@ def _is_chain_special(e: Expr) -> bool:
     return isinstance(e, (Inverse, DiagMat)) or (isinstance(e, Transpose) and isinstance(e.arg, Inverse))
 
 
+FLOAT64_MAX = Fraction(sys.float_info.max)
+
+
 # -- per-node code ---------------------------------------------------------------------
 def _const(value: Fraction) -> Code:
+    if abs(value) > FLOAT64_MAX:  # NumPy would raise OverflowError where the code runs
+        digits = len(str(abs(value.numerator // value.denominator)))
+        raise UnsupportedError(f"a number of {digits} digits in the result is beyond the float64 range "
+                           "(about 1.8e308), so NumPy code cannot hold it")
     if value.denominator == 1:
         text = str(value.numerator)
     elif float(value) == value:  # exactly representable: 0.5, 0.25

@@ -16,8 +16,8 @@ from collections.abc import Collection, Mapping
 
 import numpy as np
 
-from .errors import EvaluationError
-from .evaluate import _size, bind_dimensions, evaluate_internal
+from .errors import EvaluationError, UndefinedValueError
+from .evaluate import _size, all_finite, as_float, bind_dimensions, evaluate_internal
 from .expr import ONE, Expr, Var
 from .indexed import Delta, Entry, Tensor, contract, expand
 
@@ -99,7 +99,7 @@ def evaluate_tensor(t: Tensor, arrays: Mapping[str, Any], variables: Mapping[str
 
     with np.errstate(all="ignore"):
         for plan in plans(t):
-            scale = float(plan.coefficient)
+            scale = as_float(plan.coefficient)
             for f in plan.scalars:
                 scale *= float(value(f)[0, 0])
             operands = [_drop_ones(value(e), e) for e in plan.entries]
@@ -110,6 +110,8 @@ def evaluate_tensor(t: Tensor, arrays: Mapping[str, Any], variables: Mapping[str
             term = term.reshape(tuple(view.shape[plan.reps.index(ch)] if ch in plan.present else 1
                                       for ch in plan.reps))
             view += scale * term
+    if not all_finite(out):  # each part was finite: a coefficient or a sum of terms overflowed
+        raise UndefinedValueError("overflow: the derivative's value exceeds the float64 range")
     return out
 
 

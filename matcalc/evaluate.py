@@ -38,7 +38,7 @@ def bind_dimensions(variables: Mapping[str, Var], arrays: Mapping[str, Any],
             value = np.asarray(arrays[name], dtype=np.float64)
         except (TypeError, ValueError, OverflowError):
             raise EvaluationError(f"the value given for {name} is not a real numeric array") from None
-        if not _all_finite(value):
+        if not all_finite(value):
             where = tuple(int(i) for i in np.argwhere(~np.isfinite(value))[0])
             raise EvaluationError(f"{name} has a non-finite entry ({value[where]} at index "
                                   f"{where if value.ndim else '()'}): inputs must be finite")
@@ -149,7 +149,7 @@ RULES: dict[type, Callable[[Any, list[Any]], Any]] = {  # ndarray, or _Diagonal 
     Transpose: lambda n, v: v[0].T,
     Inverse: lambda n, v: _inverse(n, v[0]),
     MatPow: lambda n, v: np.linalg.matrix_power(v[0], n.k),
-    HPow: lambda n, v: np.power(v[0], _float(n.p)),
+    HPow: lambda n, v: np.power(v[0], as_float(n.p)),
     Apply: lambda n, v: ELEMENTWISE[n.fn].numpy(v[0]),
     Trace: lambda n, v: _scalar(np.trace(v[0])),
     Det: lambda n, v: _scalar(np.linalg.det(v[0])),
@@ -182,7 +182,7 @@ def evaluate_internal(expr: Expr, values: Mapping[str, np.ndarray], sizes: Mappi
             if isinstance(node, Var):
                 memo[node] = values[node.name]
             elif isinstance(node, Const):
-                memo[node] = _scalar(_float(node.value))
+                memo[node] = _scalar(as_float(node.value))
             elif isinstance(node, Identity):
                 memo[node] = np.eye(_size(node.n, sizes))
             elif isinstance(node, (Ones, Zero)):
@@ -199,12 +199,12 @@ def evaluate_internal(expr: Expr, values: Mapping[str, np.ndarray], sizes: Mappi
     # Only the result is checked on the way (a pass per node would double the cost of a
     # cheap expression such as A + Aᵀ); an intermediate inf that the result does not keep,
     # as in 1/(1 + exp(1000)) = 0, is a limit computed correctly, not an error.
-    if not _all_finite(result):
+    if not all_finite(result):
         raise UndefinedValueError(_first_not_finite(expr, memo))
     return result
 
 
-def _all_finite(a: np.ndarray) -> bool:
+def all_finite(a: np.ndarray) -> bool:
     # A nan or inf entry makes the sum non-finite, and one summing pass costs a fraction
     # of isfinite's; only a sum that overflows needs the entry-by-entry check.
     with np.errstate(over="ignore", invalid="ignore"):
@@ -224,7 +224,7 @@ def _first_not_finite(expr: Expr, memo: Mapping[Expr, np.ndarray | _Diagonal]) -
     raise AssertionError("a non-finite result with finite operands everywhere")
 
 
-def _float(value: Fraction) -> float:
+def as_float(value: Fraction) -> float:
     try:
         return float(value)
     except OverflowError:  # a Fraction beyond the float64 range

@@ -147,6 +147,8 @@ REGRESSIONS = [
     "0^-1*a",                           # printed as 1/0
     "(A + A) ./0 (1 + (A).^2)",         # Fraction(1, 0) when dividing by a literal 0 (long run)
     "a/0", "x ./ (1 - 1)",
+    "1e308(A' + A')'",                  # a tensor coefficient beyond float64: OverflowError in float()
+    "1e200 * 1e200 * x'x",              # a number NumPy code cannot hold
 ]
 
 
