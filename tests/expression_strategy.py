@@ -10,6 +10,7 @@ Arguments of log, sqrt, inverses and determinants are built so they stay in the 
 
 from __future__ import annotations
 
+from hypothesis import assume
 from hypothesis import strategies as st
 
 ONE = "1"
@@ -126,3 +127,11 @@ def variables_in(text: str) -> list[str]:
 
 def declared_shapes(text: str) -> dict[str, tuple[str, ...]]:
     return {name: SHAPES[name] for name in variables_in(text)}
+
+
+def variable_and_shapes(text: str, choice: int) -> tuple[str, dict[str, tuple[str, ...]]]:
+    """One of the text's variables (picked by `choice`) and the shapes of all of them; a
+    text without variables is rejected."""
+    names = variables_in(text)
+    assume(names)
+    return names[choice % len(names)], declared_shapes(text)

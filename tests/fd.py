@@ -66,6 +66,19 @@ def assert_close(actual: np.ndarray, expected: np.ndarray, what: str = "",
     np.testing.assert_allclose(actual, expected, rtol=rtol, atol=atol, err_msg=what)
 
 
+def assert_close_to_fd(actual: np.ndarray, expected: np.ndarray, what: str) -> None:
+    """As assert_close, with the tolerance of a central difference: relative 1e-4, and
+    absolute 1e-5 of the largest expected entry (at least 1e-5)."""
+    scale = max(1.0, float(np.max(np.abs(np.asarray(expected, dtype=np.float64)), initial=0.0)))
+    assert_close(actual, expected, what, rtol=1e-4, atol=1e-5 * scale)
+
+
+def random_arrays(shapes: Mapping[str, tuple[str, ...]], sizes: Mapping[str, int], seed: int) -> Arrays:
+    """Standard normal arrays for declared shapes, dimension names mapped through `sizes`."""
+    rng = np.random.default_rng(seed)
+    return {name: draw(tuple(sizes[d] for d in dims), rng) for name, dims in shapes.items()}
+
+
 def rejecting_undefined(test: Callable[..., Any]) -> Callable[..., Any]:
     """A random draw where the function or its derivative has no value (log of a negative
     entry, the gradient of ‖y − y‖ at 0) is rejected, as matcalc reports it, not failed."""

@@ -11,9 +11,9 @@ import unicodedata
 
 import numpy as np
 import pytest
-from expression_strategy import ONE, declared_shapes, expressions, variables_in
+from expression_strategy import ONE, expressions, variable_and_shapes
 from generated import assert_ruff_clean, needs_ruff, run_without_matcalc
-from fd import assert_close, central_difference, draw, rejecting_undefined
+from fd import assert_close, central_difference, draw, random_arrays, rejecting_undefined
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from identities_table import ROWS, Row
@@ -75,15 +75,11 @@ SETTINGS = settings(max_examples=120, deadline=None,
 @given(text=expressions((ONE, ONE), depth=3), choice=st.integers(0, 10), seed=st.integers(0, 2**16))
 @rejecting_undefined
 def test_random_generated_gradients_match_finite_differences(text, choice, seed):
-    names = variables_in(text)
-    assume(names)
-    wrt, shapes = names[choice % len(names)], declared_shapes(text)
+    wrt, shapes = variable_and_shapes(text, choice)
     d = matcalc.derive(text, wrt=wrt, shapes=shapes)
     f = matcalc.parse(text, shapes=shapes)
     fn = load(d.numpy_source(name="g"), "g")
-    rng = np.random.default_rng(seed)
-    sizes = {"m": 3, "n": 4, "p": 2}
-    arrays = {n: draw(tuple(sizes[x] for x in dims), rng) for n, dims in shapes.items()}
+    arrays = random_arrays(shapes, {"m": 3, "n": 4, "p": 2}, seed)
     value = f.evaluate(**arrays)
     assume(np.all(np.isfinite(value)) and abs(value) < 1e6)
     expected = central_difference(lambda a: f.evaluate(**a), arrays, wrt)

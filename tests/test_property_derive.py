@@ -13,8 +13,8 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 import matcalc
-from expression_strategy import ONE, declared_shapes, expressions, variables_in
-from fd import central_difference, draw, rejecting_undefined
+from expression_strategy import ONE, declared_shapes, expressions, variable_and_shapes, variables_in
+from fd import assert_close_to_fd, central_difference, random_arrays, rejecting_undefined
 from matcalc.expr import Zero
 
 SIZE_SETS = [{"m": 3, "n": 4, "p": 2}, {"m": 3, "n": 3, "p": 3}]
@@ -22,52 +22,33 @@ SETTINGS = settings(max_examples=200, deadline=None,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
 
 
-def _arrays(shapes, sizes, seed):
-    rng = np.random.default_rng(seed)
-    return {name: draw(tuple(sizes[d] for d in dims), rng) for name, dims in shapes.items()}
-
-
-def _close(actual, expected, what):
-    actual, expected = np.asarray(actual, dtype=float), np.asarray(expected, dtype=float)
-    assert actual.shape == expected.shape, f"{what}: shape {actual.shape} != {expected.shape}"
-    scale = max(1.0, float(np.max(np.abs(expected), initial=0.0)))
-    np.testing.assert_allclose(actual, expected, rtol=1e-4, atol=1e-5 * scale, err_msg=what)
-
-
 scalar_texts = expressions((ONE, ONE), depth=3)
-
-
-def _variable_and_shapes(text, choice):
-    """One of the text's variables (picked by `choice`) and the shapes of all of them."""
-    names = variables_in(text)
-    assume(names)
-    return names[choice % len(names)], declared_shapes(text)
 
 
 @SETTINGS
 @given(text=scalar_texts, choice=st.integers(0, 10), seed=st.integers(0, 2**16))
 @rejecting_undefined
 def test_random_gradients_match_finite_differences(text, choice, seed):
-    wrt, shapes = _variable_and_shapes(text, choice)
+    wrt, shapes = variable_and_shapes(text, choice)
     d = matcalc.derive(text, wrt=wrt, shapes=shapes)
     f = matcalc.parse(text, shapes=shapes)
     for sizes in SIZE_SETS:
-        arrays = _arrays(shapes, sizes, seed)
+        arrays = random_arrays(shapes, sizes, seed)
         value = f.evaluate(**arrays)
         assume(np.all(np.isfinite(value)) and abs(value) < 1e6)
         expected = central_difference(lambda a: f.evaluate(**a), arrays, wrt)
-        _close(d.evaluate(**arrays), expected, f"∂({text})/∂{wrt} = {d} at sizes {sizes}")
+        assert_close_to_fd(d.evaluate(**arrays), expected, f"∂({text})/∂{wrt} = {d} at sizes {sizes}")
 
 
 @SETTINGS
 @given(text=scalar_texts, choice=st.integers(0, 10), seed=st.integers(0, 2**16))
 @rejecting_undefined
 def test_printed_text_parses_back_to_the_same_value(text, choice, seed):
-    wrt, shapes = _variable_and_shapes(text, choice)
-    arrays = _arrays(shapes, SIZE_SETS[0], seed)
+    wrt, shapes = variable_and_shapes(text, choice)
+    arrays = random_arrays(shapes, SIZE_SETS[0], seed)
     f = matcalc.parse(text, shapes=shapes)
     again = matcalc.parse(str(f), shapes=shapes)
-    _close(again.evaluate(**arrays), f.evaluate(**arrays), f"{text} printed as {f}")
+    assert_close_to_fd(again.evaluate(**arrays), f.evaluate(**arrays), f"{text} printed as {f}")
     d = matcalc.derive(text, wrt=wrt, shapes=shapes)
     if any(isinstance(n, Zero) and not n.is_scalar for n in d.node.walk()):
         # A zero vector or matrix prints as 0 (it comes from input such as y − y): its
@@ -79,7 +60,7 @@ def test_printed_text_parses_back_to_the_same_value(text, choice, seed):
         # does not (`aI`, `𝟙y`, a constant), the size cannot come back.  Only then.
         assert "I" in str(d) or "𝟙" in str(d) or not reparsed.variables, str(d)
         return
-    _close(reparsed.evaluate(**arrays), d.evaluate(**arrays), f"∂({text})/∂{wrt} printed as {d}")
+    assert_close_to_fd(reparsed.evaluate(**arrays), d.evaluate(**arrays), f"∂({text})/∂{wrt} printed as {d}")
 
 
 @settings(max_examples=50, deadline=None)
@@ -100,10 +81,10 @@ def test_square_cases_are_right_when_every_dimension_is_equal(text, wrt):
     """Equal sizes: a wrongly placed transpose would still have the right shape here."""
     shapes = declared_shapes(text)
     for seed in range(3):
-        arrays = _arrays(shapes, SIZE_SETS[1], seed)
+        arrays = random_arrays(shapes, SIZE_SETS[1], seed)
         f = matcalc.parse(text, shapes=shapes)
         expected = central_difference(lambda a, f=f: f.evaluate(**a), arrays, wrt)
-        _close(matcalc.derive(text, wrt=wrt, shapes=shapes).evaluate(**arrays), expected, text)
+        assert_close_to_fd(matcalc.derive(text, wrt=wrt, shapes=shapes).evaluate(**arrays), expected, text)
 
 
 # Inputs the random searches found, kept as fixed cases (text, variable).
@@ -125,8 +106,8 @@ def test_regressions_found_by_random_search(text, wrt):
     f = matcalc.parse(text, shapes=shapes)
     d = matcalc.derive(text, wrt=wrt, shapes=shapes)
     for sizes in SIZE_SETS:
-        arrays = _arrays(shapes, sizes, 0)
+        arrays = random_arrays(shapes, sizes, 0)
         expected = central_difference(lambda a: f.evaluate(**a), arrays, wrt)
-        _close(d.evaluate(**arrays), expected, f"∂({text})/∂{wrt} = {d}")
-        _close(matcalc.parse(str(d), shapes=shapes).evaluate(**arrays), d.evaluate(**arrays), str(d))
-        _close(matcalc.parse(str(f), shapes=shapes).evaluate(**arrays), f.evaluate(**arrays), str(f))
+        assert_close_to_fd(d.evaluate(**arrays), expected, f"∂({text})/∂{wrt} = {d}")
+        assert_close_to_fd(matcalc.parse(str(d), shapes=shapes).evaluate(**arrays), d.evaluate(**arrays), str(d))
+        assert_close_to_fd(matcalc.parse(str(f), shapes=shapes).evaluate(**arrays), f.evaluate(**arrays), str(f))

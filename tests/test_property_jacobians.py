@@ -10,23 +10,11 @@ from hypothesis import strategies as st
 
 import matcalc
 from matcalc.expr import Zero
-from fd import central_difference, draw, rejecting_undefined
+from fd import assert_close_to_fd, central_difference, random_arrays, rejecting_undefined
 from jacobian_strategy import jacobian_cases, second_derivative_cases
 
 SIZES = {"m": 3, "n": 4, "p": 2}
 SETTINGS = {"deadline": None, "suppress_health_check": [HealthCheck.too_slow, HealthCheck.filter_too_much]}
-
-
-def _arrays(shapes, seed):
-    rng = np.random.default_rng(seed)
-    return {name: draw(tuple(SIZES[d] for d in dims), rng) for name, dims in shapes.items()}
-
-
-def _close(actual, expected, what):
-    actual, expected = np.asarray(actual, dtype=float), np.asarray(expected, dtype=float)
-    assert actual.shape == expected.shape, f"{what}: shape {actual.shape} != {expected.shape}"
-    scale = max(1.0, float(np.max(np.abs(expected), initial=0.0)))
-    np.testing.assert_allclose(actual, expected, rtol=1e-4, atol=1e-5 * scale, err_msg=what)
 
 
 def _layout(f, wrt, shapes):
@@ -45,7 +33,7 @@ def _check_round_trip(d, shapes, arrays):
     back = matcalc.parse(text, shapes=shapes)
     if not back.variables:
         return
-    _close(np.broadcast_to(back.evaluate(**arrays), np.shape(value)), value, f"parse({text!r})")
+    assert_close_to_fd(np.broadcast_to(back.evaluate(**arrays), np.shape(value)), value, f"parse({text!r})")
 
 
 @settings(max_examples=150, **SETTINGS)
@@ -54,7 +42,7 @@ def _check_round_trip(d, shapes, arrays):
 def test_random_jacobians_match_finite_differences(case, seed):
     text, wrt, shapes = case
     f = matcalc.parse(text, shapes=shapes)
-    arrays = _arrays(shapes, seed)
+    arrays = random_arrays(shapes, SIZES, seed)
     value = np.asarray(f.evaluate(**arrays))
     assume(np.all(np.isfinite(value)) and np.all(np.abs(value) < 1e6))
     d = matcalc.derive(text, wrt=wrt, shapes=shapes)
@@ -62,7 +50,7 @@ def test_random_jacobians_match_finite_differences(case, seed):
     result = d.evaluate(**arrays)
     assert np.shape(result) == _layout(f, wrt, shapes)
     expected = central_difference(lambda a: f.evaluate(**a), arrays, wrt[0])
-    _close(result, expected, f"∂({text})/∂{wrt[0]} = {d}")
+    assert_close_to_fd(result, expected, f"∂({text})/∂{wrt[0]} = {d}")
     _check_round_trip(d, shapes, arrays)
 
 
@@ -72,16 +60,16 @@ def test_random_jacobians_match_finite_differences(case, seed):
 def test_random_second_derivatives_match_finite_differences(case, seed):
     text, wrt, shapes = case
     f = matcalc.parse(text, shapes=shapes)
-    arrays = _arrays(shapes, seed)
+    arrays = random_arrays(shapes, SIZES, seed)
     value = np.asarray(f.evaluate(**arrays))
     assume(np.all(np.isfinite(value)) and np.all(np.abs(value) < 1e4))
     first = matcalc.derive(text, wrt=wrt[0], shapes=shapes)
-    _close(first.evaluate(**arrays), central_difference(lambda a: f.evaluate(**a), arrays, wrt[0]),
+    assert_close_to_fd(first.evaluate(**arrays), central_difference(lambda a: f.evaluate(**a), arrays, wrt[0]),
            f"∂({text})/∂{wrt[0]} = {first}")
     d = matcalc.derive(text, wrt=wrt, shapes=shapes)
     result = d.evaluate(**arrays)
     assert tuple(d.shape) == tuple(f.shape) + tuple(shapes[wrt[0]]) + tuple(shapes[wrt[1]])
     assert np.shape(result) == _layout(f, wrt, shapes)
     expected = central_difference(lambda a: first.evaluate(**a), arrays, wrt[1], h=1e-5)
-    _close(result, expected, f"∂²({text})/∂{wrt[0]}∂{wrt[1]} = {d}")
+    assert_close_to_fd(result, expected, f"∂²({text})/∂{wrt[0]}∂{wrt[1]} = {d}")
     _check_round_trip(d, shapes, arrays)
