@@ -8,6 +8,7 @@ so an input prints back as it was written.
 
 from __future__ import annotations
 
+import operator
 from fractions import Fraction
 from typing import Any
 
@@ -65,9 +66,16 @@ def _product_shape(factors: list[Expr]) -> tuple[Dim, Dim]:
     return (chain[0].rows, chain[-1].cols) if chain else (ONE, ONE)
 
 
-def mul(*factors: Expr) -> Expr:
+def _same(items: list[Expr], node_items: tuple[Expr, ...]) -> bool:
+    """Whether a constructor's result would hold exactly `node_items`, the same objects."""
+    return len(items) == len(node_items) and all(map(operator.is_, items, node_items))
+
+
+def mul(*factors: Expr, keep: MatMul | None = None) -> Expr:
     """Product with numbers folded into one leading coefficient, scalars moved before the
-    matrix chain (they commute), identities dropped, and 0 absorbing."""
+    matrix chain (they commute), identities dropped, and 0 absorbing.  `keep` is a product
+    returned as it is when the result would be a product of its very factors (simplify
+    re-canonicalizes every node, and most are already canonical: no rebuild for them)."""
     coefficient = _ONE
     scalars: list[Expr] = []
     chain: list[Expr] = []
@@ -94,7 +102,9 @@ def mul(*factors: Expr) -> Expr:
         return Const(coefficient)
     if coefficient is not _ONE and coefficient != 1:
         body.insert(0, Const(coefficient))
-    return body[0] if len(body) == 1 else MatMul(tuple(body))
+    if len(body) == 1:
+        return body[0]
+    return keep if keep is not None and _same(body, keep.factors) else MatMul(tuple(body))
 
 
 def _power_parts(f: Expr) -> tuple[Expr, int]:
@@ -155,9 +165,10 @@ def _term_order(t: Expr) -> tuple[bool, int]:
     return c < 0, sum(isinstance(f, Transpose) for f in rest)
 
 
-def add(*terms: Expr) -> Expr:
+def add(*terms: Expr, keep: Add | None = None) -> Expr:
     """Sum with like terms collected (c₁·T + c₂·T = (c₁ + c₂)·T) and zeros dropped.  A
-    repeated sum stays whole — r + r is 2r, not 2Xw − 2y — other nested sums are flattened."""
+    repeated sum stays whole — r + r is 2r, not 2Xw − 2y — other nested sums are flattened.
+    `keep`: as for mul."""
     if not terms:
         raise ValueError("add() needs at least one term")
     if len(terms) == 1 and not isinstance(terms[0], Add):
@@ -172,7 +183,9 @@ def add(*terms: Expr) -> Expr:
     if not kept:
         return zero_like(terms[0])
     kept.sort(key=_term_order)
-    return kept[0] if len(kept) == 1 else Add(tuple(kept))
+    if len(kept) == 1:
+        return kept[0]
+    return keep if keep is not None and _same(kept, keep.terms) else Add(tuple(kept))
 
 
 def _is_symmetric(e: Expr) -> bool:
@@ -186,8 +199,9 @@ def _transposes(e: Expr) -> int:
         not isinstance(p, Transpose) and not _is_symmetric(p) for p in parts)
 
 
-def transpose(e: Expr) -> Expr:
-    """(AB)ᵀ = BᵀAᵀ, (Aᵀ)ᵀ = A, and transposes of scalars, I, diag(v), 𝟙 and 0 resolved."""
+def transpose(e: Expr, keep: Transpose | None = None) -> Expr:
+    """(AB)ᵀ = BᵀAᵀ, (Aᵀ)ᵀ = A, and transposes of scalars, I, diag(v), 𝟙 and 0 resolved.
+    `keep`: as for mul."""
     if _is_symmetric(e):
         return e
     if isinstance(e, Transpose):
@@ -207,7 +221,7 @@ def transpose(e: Expr) -> Expr:
         return Inverse(e.arg.arg)
     if isinstance(e, MatPow):
         return MatPow(transpose(e.arg), e.k)
-    return Transpose(e)
+    return keep if keep is not None and keep.arg is e else Transpose(e)
 
 
 def inverse(e: Expr) -> Expr:

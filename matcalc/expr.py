@@ -14,7 +14,6 @@ keying dictionaries on its nodes.  Constructors only check shapes: rewriting liv
 from __future__ import annotations
 
 import functools
-import itertools
 import operator
 from dataclasses import dataclass, field, fields
 from fractions import Fraction
@@ -281,11 +280,20 @@ class MatMul(Expr):
     factors: tuple[Expr, ...]
 
     def __post_init__(self) -> None:
-        chain = [f for f in self.factors if not f.is_scalar]
-        _need(len(self.factors) >= 2, "product of fewer than two factors", *self.factors)
-        for a, b in itertools.pairwise(chain):
-            _need(a.cols == b.rows, "product", a, b)
-        self._finish(chain[0].rows if chain else ONE, chain[-1].cols if chain else ONE)
+        factors = self.factors
+        _need(len(factors) >= 2, "product of fewer than two factors", *factors)
+        # One pass over the matrix chain (the non-scalar factors): adjacent ones must agree.
+        first: Expr | None = None
+        last: Expr | None = None
+        for f in factors:
+            if f.rows is ONE and f.cols is ONE:
+                continue
+            if last is None:
+                first = f
+            elif last.cols != f.rows:
+                _need(False, "product", last, f)
+            last = f
+        self._finish(ONE if first is None else first.rows, ONE if last is None else last.cols)
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -294,9 +302,11 @@ class Add(Expr):
 
     def __post_init__(self) -> None:
         first = self.terms[0]
+        rows, cols = first.rows, first.cols
         for t in self.terms:
-            _need((t.rows, t.cols) == (first.rows, first.cols), "sum", first, t)
-        self._finish(first.rows, first.cols)
+            if t.rows != rows or t.cols != cols:
+                _need(False, "sum", first, t)
+        self._finish(rows, cols)
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -307,9 +317,11 @@ class Hadamard(Expr):
 
     def __post_init__(self) -> None:
         first = self.factors[0]
+        rows, cols = first.rows, first.cols
         for f in self.factors:
-            _need((f.rows, f.cols) == (first.rows, first.cols), "elementwise product", first, f)
-        self._finish(first.rows, first.cols)
+            if f.rows != rows or f.cols != cols:
+                _need(False, "elementwise product", first, f)
+        self._finish(rows, cols)
 
 
 # -- unary structure ------------------------------------------------------------------

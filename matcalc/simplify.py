@@ -161,10 +161,11 @@ def _apply_at_zero(fn: str, zero: Expr) -> Expr:
 
 
 CANONICAL: dict[type, Callable[..., Expr]] = {
-    MatMul: lambda e, ch: mul(*ch),
-    Add: lambda e, ch: add(*ch),
+    # (a node already canonical comes back as it is: `keep`)
+    MatMul: lambda e, ch: mul(*ch, keep=e),
+    Add: lambda e, ch: add(*ch, keep=e),
     Hadamard: lambda e, ch: hadamard(*ch),
-    Transpose: lambda e, ch: transpose(ch[0]),
+    Transpose: lambda e, ch: transpose(ch[0], keep=e),
     Inverse: lambda e, ch: inverse(ch[0]),
     HPow: lambda e, ch: hpow(ch[0], e.p),
     # f(0) for the elementwise functions whose value at 0 is a rational constant
