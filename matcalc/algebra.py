@@ -71,12 +71,23 @@ def _same(items: list[Expr], node_items: tuple[Expr, ...]) -> bool:
     return len(items) == len(node_items) and all(map(operator.is_, items, node_items))
 
 
+def _same_scaled(c: Fraction, items: list[Expr], node_items: tuple[Expr, ...]) -> bool:
+    """Whether `node_items` are Const(c) and then exactly `items`."""
+    first = node_items[0]
+    return (isinstance(first, Const) and first.value == c and len(items) + 1 == len(node_items)
+            and all(map(operator.is_, items, node_items[1:])))
+
+
 def mul(*factors: Expr, keep: MatMul | None = None) -> Expr:
     """Product with numbers folded into one leading coefficient, scalars moved before the
     matrix chain (they commute), identities dropped, and 0 absorbing.  `keep` is a product
     returned as it is when the result would be a product of its very factors (simplify
     re-canonicalizes every node, and most are already canonical: no rebuild for them)."""
-    coefficient = _ONE
+    return _mul(factors, _ONE, keep)
+
+
+def _mul(factors: tuple[Expr, ...], coefficient: Fraction, keep: MatMul | None) -> Expr:
+    """mul(Const(coefficient), *factors, keep=keep), without building that Const."""
     scalars: list[Expr] = []
     chain: list[Expr] = []
     absorbed = False  # a Zero factor
@@ -101,6 +112,8 @@ def mul(*factors: Expr, keep: MatMul | None = None) -> Expr:
     if not body:
         return Const(coefficient)
     if coefficient is not _ONE and coefficient != 1:
+        if keep is not None and _same_scaled(coefficient, body, keep.factors):
+            return keep
         body.insert(0, Const(coefficient))
     if len(body) == 1:
         return body[0]
@@ -140,23 +153,37 @@ def _accumulate(totals: dict[Any, Fraction], key: Any, value: Fraction) -> None:
     totals[key] = value if previous is None else previous + value
 
 
-def _scaled(c: Fraction, factors: tuple[Expr, ...]) -> Expr:
-    """mul(Const(c), *factors), without building the Const when c is 1."""
-    return mul(*factors) if factors and c == 1 else mul(Const(c), *factors)
+def _scaled(c: Fraction, factors: tuple[Expr, ...], original: Expr | None = None) -> Expr:
+    """mul(Const(c), *factors); `original`, when given, is a term that split into c and
+    `factors`: it is the result itself unless it is a product (which mul may still
+    rewrite), and a product that mul leaves as it is comes back without a rebuild."""
+    if original is not None and not isinstance(original, MatMul):
+        # c·factors = original with the factors (original,) or (), where mul changes nothing
+        return original
+    return _mul(factors, c, original)
 
 
 def neg(e: Expr) -> Expr:
     return mul(const(-1), e)
 
 
-def _collect(terms: list[Expr]) -> dict[tuple[Expr, ...], Fraction]:
+def _collect(terms: list[Expr]) -> tuple[dict[tuple[Expr, ...], Fraction], dict[tuple[Expr, ...], Expr]]:
+    """The total coefficient of each term's factors, and, for factors met in one term
+    only, that term (it need not be rebuilt from its coefficient and factors)."""
     collected: dict[tuple[Expr, ...], Fraction] = {}
+    single: dict[tuple[Expr, ...], Expr] = {}
     for t in terms:
         if is_zero(t):
             continue
         c, rest = split_coefficient(t)
-        _accumulate(collected, rest, c)
-    return collected
+        previous = collected.get(rest)
+        if previous is None:
+            collected[rest] = c
+            single[rest] = t
+        else:
+            collected[rest] = previous + c
+            single.pop(rest, None)
+    return collected, single
 
 
 def _term_order(t: Expr) -> tuple[bool, int]:
@@ -174,12 +201,14 @@ def add(*terms: Expr, keep: Add | None = None) -> Expr:
     if len(terms) == 1 and not isinstance(terms[0], Add):
         return zero_like(terms[0]) if is_zero(terms[0]) else terms[0]
     flat: list[Expr] = []
-    for rest, c in _collect(list(terms)).items():
+    collected, single = _collect(list(terms))
+    for rest, c in collected.items():
         if c == 1 and len(rest) == 1 and isinstance(rest[0], Add):
             flat.extend(rest[0].terms)
         elif c != 0:
-            flat.append(_scaled(c, rest))
-    kept = [_scaled(c, rest) for rest, c in _collect(flat).items() if c != 0]
+            flat.append(_scaled(c, rest, single.get(rest)))
+    collected, single = _collect(flat)
+    kept = [_scaled(c, rest, single.get(rest)) for rest, c in collected.items() if c != 0]
     if not kept:
         return zero_like(terms[0])
     kept.sort(key=_term_order)
