@@ -157,6 +157,41 @@ class Expr:
         _set_hash(self, hash((cls.__name__, values)))
         _set_has_differential(self, held)
 
+    # The node classes below know their fields: they hand their children and constructor
+    # fields (`key`, exactly what _finish would read) to these instead of having _finish
+    # find them by inspecting every field of every node built.
+    def _finish_leaf(self, rows: Dim, cols: Dim, key: tuple[object, ...]) -> None:
+        _set_rows(self, rows)
+        _set_cols(self, cols)
+        _set_children(self, ())
+        _set_key(self, key)
+        _set_hash(self, hash((type(self).__name__, key)))
+        _set_has_differential(self, self._is_differential)
+
+    def _finish_unary(self, rows: Dim, cols: Dim, arg: Expr) -> None:
+        children = (arg,)
+        _set_rows(self, rows)
+        _set_cols(self, cols)
+        _set_children(self, children)
+        _set_key(self, children)
+        _set_hash(self, hash((type(self).__name__, children)))
+        _set_has_differential(self, self._is_differential or arg.has_differential)
+
+    def _finish_nary(self, rows: Dim, cols: Dim, operands: tuple[Expr, ...]) -> None:
+        held = self._is_differential
+        if not held:
+            for c in operands:
+                if c.has_differential:
+                    held = True
+                    break
+        key = (operands,)
+        _set_rows(self, rows)
+        _set_cols(self, cols)
+        _set_children(self, operands)
+        _set_key(self, key)
+        _set_hash(self, hash((type(self).__name__, key)))
+        _set_has_differential(self, held)
+
     def __hash__(self) -> int:
         return self._hash
 
@@ -232,7 +267,7 @@ class Var(Expr):
     dims: tuple[Dim, Dim]
 
     def __post_init__(self) -> None:
-        self._finish(*self.dims)
+        self._finish_leaf(*self.dims, (self.name, self.dims))
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -243,7 +278,7 @@ class Const(Expr):
 
     def __post_init__(self) -> None:
         check_exact(self.value)
-        self._finish(ONE, ONE)
+        self._finish_leaf(ONE, ONE, (self.value,))
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -251,7 +286,7 @@ class Identity(Expr):
     n: Dim
 
     def __post_init__(self) -> None:
-        self._finish(self.n, self.n)
+        self._finish_leaf(self.n, self.n, (self.n,))
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -261,7 +296,7 @@ class Ones(Expr):
     dims: tuple[Dim, Dim]
 
     def __post_init__(self) -> None:
-        self._finish(*self.dims)
+        self._finish_leaf(*self.dims, (self.dims,))
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -269,7 +304,7 @@ class Zero(Expr):
     dims: tuple[Dim, Dim]
 
     def __post_init__(self) -> None:
-        self._finish(*self.dims)
+        self._finish_leaf(*self.dims, (self.dims,))
 
 
 # -- products and sums ------------------------------------------------------------
@@ -293,7 +328,7 @@ class MatMul(Expr):
             elif last.cols != f.rows:
                 _need(False, "product", last, f)
             last = f
-        self._finish(ONE if first is None else first.rows, ONE if last is None else last.cols)
+        self._finish_nary(ONE if first is None else first.rows, ONE if last is None else last.cols, factors)
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -306,7 +341,7 @@ class Add(Expr):
         for t in self.terms:
             if t.rows != rows or t.cols != cols:
                 _need(False, "sum", first, t)
-        self._finish(rows, cols)
+        self._finish_nary(rows, cols, self.terms)
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -321,7 +356,7 @@ class Hadamard(Expr):
         for f in self.factors:
             if f.rows != rows or f.cols != cols:
                 _need(False, "elementwise product", first, f)
-        self._finish(rows, cols)
+        self._finish_nary(rows, cols, self.factors)
 
 
 # -- unary structure ------------------------------------------------------------------
@@ -330,7 +365,7 @@ class Transpose(Expr):
     arg: Expr
 
     def __post_init__(self) -> None:
-        self._finish(self.arg.cols, self.arg.rows)
+        self._finish_unary(self.arg.cols, self.arg.rows, self.arg)
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -339,7 +374,7 @@ class Inverse(Expr):
 
     def __post_init__(self) -> None:
         _need(self.arg.is_square or self.arg.is_scalar, "inverse", self.arg)
-        self._finish(self.arg.rows, self.arg.cols)
+        self._finish_unary(self.arg.rows, self.arg.cols, self.arg)
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -384,7 +419,7 @@ class Trace(Expr):
 
     def __post_init__(self) -> None:
         _need(self.arg.is_square or self.arg.is_scalar, "trace", self.arg)
-        self._finish(ONE, ONE)
+        self._finish_unary(ONE, ONE, self.arg)
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -393,7 +428,7 @@ class Det(Expr):
 
     def __post_init__(self) -> None:
         _need(self.arg.is_square or self.arg.is_scalar, "determinant", self.arg)
-        self._finish(ONE, ONE)
+        self._finish_unary(ONE, ONE, self.arg)
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -402,7 +437,7 @@ class LogDet(Expr):
 
     def __post_init__(self) -> None:
         _need(self.arg.is_square or self.arg.is_scalar, "log-determinant", self.arg)
-        self._finish(ONE, ONE)
+        self._finish_unary(ONE, ONE, self.arg)
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -412,7 +447,7 @@ class Sum(Expr):
     arg: Expr
 
     def __post_init__(self) -> None:
-        self._finish(ONE, ONE)
+        self._finish_unary(ONE, ONE, self.arg)
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -422,7 +457,7 @@ class Norm1(Expr):
     arg: Expr
 
     def __post_init__(self) -> None:
-        self._finish(ONE, ONE)
+        self._finish_unary(ONE, ONE, self.arg)
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -432,7 +467,7 @@ class Norm2(Expr):
     arg: Expr
 
     def __post_init__(self) -> None:
-        self._finish(ONE, ONE)
+        self._finish_unary(ONE, ONE, self.arg)
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -443,7 +478,7 @@ class DiagMat(Expr):
 
     def __post_init__(self) -> None:
         _need(self.arg.cols is ONE and self.arg.rows is not ONE, "diag of a vector", self.arg)
-        self._finish(self.arg.rows, self.arg.rows)
+        self._finish_unary(self.arg.rows, self.arg.rows, self.arg)
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -454,7 +489,7 @@ class DiagVec(Expr):
 
     def __post_init__(self) -> None:
         _need(self.arg.is_square, "diag of a square matrix", self.arg)
-        self._finish(self.arg.rows, ONE)
+        self._finish_unary(self.arg.rows, ONE, self.arg)
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -463,7 +498,7 @@ class Softmax(Expr):
 
     def __post_init__(self) -> None:
         _need(self.arg.cols is ONE, "softmax of a vector", self.arg)
-        self._finish(self.arg.rows, ONE)
+        self._finish_unary(self.arg.rows, ONE, self.arg)
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -472,7 +507,7 @@ class LogSumExp(Expr):
 
     def __post_init__(self) -> None:
         _need(self.arg.cols is ONE, "logsumexp of a vector", self.arg)
-        self._finish(ONE, ONE)
+        self._finish_unary(ONE, ONE, self.arg)
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -483,7 +518,7 @@ class Differential(Expr):
     _is_differential: ClassVar[bool] = True
 
     def __post_init__(self) -> None:
-        self._finish(self.arg.rows, self.arg.cols)
+        self._finish_unary(self.arg.rows, self.arg.cols, self.arg)
 
 
 class Tree(Protocol):
