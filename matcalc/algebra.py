@@ -201,14 +201,25 @@ def add(*terms: Expr, keep: Add | None = None) -> Expr:
     if len(terms) == 1 and not isinstance(terms[0], Add):
         return zero_like(terms[0]) if is_zero(terms[0]) else terms[0]
     flat: list[Expr] = []
+    unchanged = True  # every term kept as it is (nothing collected, cancelled or flattened)
     collected, single = _collect(list(terms))
     for rest, c in collected.items():
         if c == 1 and len(rest) == 1 and isinstance(rest[0], Add):
             flat.extend(rest[0].terms)
+            unchanged = False
         elif c != 0:
-            flat.append(_scaled(c, rest, single.get(rest)))
-    collected, single = _collect(flat)
-    kept = [_scaled(c, rest, single.get(rest)) for rest, c in collected.items() if c != 0]
+            original = single.get(rest)
+            term = _scaled(c, rest, original)
+            flat.append(term)
+            unchanged = unchanged and term is original
+        else:
+            unchanged = False
+    if unchanged:
+        # The second round would meet the same terms with the same keys: it is the identity.
+        kept = flat
+    else:
+        collected, single = _collect(flat)
+        kept = [_scaled(c, rest, single.get(rest)) for rest, c in collected.items() if c != 0]
     if not kept:
         return zero_like(terms[0])
     kept.sort(key=_term_order)

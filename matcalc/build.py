@@ -332,6 +332,11 @@ class _Builder:
                  index_dim: Callable[[str], Dim]) -> None:
         self.dims, self.resolved, self.shapes, self.declared = dims, resolved, shapes, declared
         self.index_dim = index_dim
+        # Equal subtrees made one node (this call only): the two Xw − y of (Xw − y)ᵀ(Xw − y)
+        # and each variable's occurrences.  Everything downstream keys dictionaries on nodes,
+        # and equal but distinct nodes cost a comparison of their whole trees at each lookup.
+        self.shared: dict[Expr, Expr] = {}
+        self.variables: dict[str, Var] = {}
 
     def shape_of(self, node: Syntax) -> tuple[Dim, Dim]:
         return self.dims(self.shapes[id(node)])
@@ -355,7 +360,9 @@ class _Builder:
             expr = self._binary(b, expr, right)
             if isinstance(expr, Add) and b.op in ("add", "sub"):
                 terms = list(expr.terms)
-        return Add(tuple(terms)) if terms else expr
+        made = Add(tuple(terms)) if terms else expr
+        # (an index form's Tensor is no node: it is returned as it is)
+        return self.shared.setdefault(made, made) if isinstance(made, Expr) else made
 
     def _make(self, node: Syntax) -> Expr:
         if isinstance(node, Name):
@@ -364,7 +371,10 @@ class _Builder:
                 return Const(Fraction(1)) if (rows, cols) == (ONE, ONE) else Ones((rows, cols))
             if node.name == "I" and "I" not in self.declared:
                 return Identity(self.shape_of(node)[0])
-            return Var(node.name, self.resolved[node.name])
+            var = self.variables.get(node.name)
+            if var is None:
+                var = self.variables[node.name] = Var(node.name, self.resolved[node.name])
+            return var
         if isinstance(node, Number):
             return Const(node.value)
         if isinstance(node, Neg):
