@@ -252,7 +252,7 @@ def _const(value: Fraction) -> Code:
     if abs(value) > FLOAT64_MAX:  # NumPy would raise OverflowError where the code runs
         digits = len(str(abs(value.numerator // value.denominator)))
         raise UnsupportedError(f"a number of {digits} digits in the result is beyond the float64 range "
-                           "(about 1.8e308), so NumPy code cannot hold it")
+                               "(about 1.8e308), so NumPy code cannot hold it")
     if value.denominator == 1:
         text = str(value.numerator)
     elif float(value) == value:  # exactly representable: 0.5, 0.25

@@ -95,6 +95,13 @@ def _field_names(cls: type) -> tuple[str, ...]:
 
 
 @functools.cache
+def _any_differential(children: tuple[Expr, ...]) -> bool:
+    for c in children:  # a loop, not any(generator): this runs for every node built
+        if c.has_differential:
+            return True
+    return False
+
+
 def _field_reader(cls: type) -> Callable[[Expr], tuple[Any, ...]]:
     """A reader of the constructor fields of a node class, as one tuple: every node built
     reads them, and one attrgetter is several times faster than a getattr per field."""
@@ -144,50 +151,28 @@ class Expr:
                 elif isinstance(value, tuple) and value and isinstance(value[0], Expr):
                     found.extend(value)
             children = tuple(found)
-        held = self._is_differential
-        if not held:
-            for c in children:
-                if c.has_differential:
-                    held = True
-                    break
-        _set_rows(self, rows)
-        _set_cols(self, cols)
-        _set_children(self, children)
-        _set_key(self, values)
-        _set_hash(self, hash((cls.__name__, values)))
-        _set_has_differential(self, held)
+        self._store(rows, cols, children, values, self._is_differential or _any_differential(children))
 
     # The node classes below know their fields: they hand their children and constructor
     # fields (`key`, exactly what _finish would read) to these instead of having _finish
     # find them by inspecting every field of every node built.
     def _finish_leaf(self, rows: Dim, cols: Dim, key: tuple[object, ...]) -> None:
-        _set_rows(self, rows)
-        _set_cols(self, cols)
-        _set_children(self, ())
-        _set_key(self, key)
-        _set_hash(self, hash((type(self).__name__, key)))
-        _set_has_differential(self, self._is_differential)
+        self._store(rows, cols, (), key, self._is_differential)
 
     def _finish_unary(self, rows: Dim, cols: Dim, arg: Expr) -> None:
         children = (arg,)
+        self._store(rows, cols, children, children, self._is_differential or arg.has_differential)
+
+    def _finish_nary(self, rows: Dim, cols: Dim, operands: tuple[Expr, ...]) -> None:
+        self._store(rows, cols, operands, (operands,),
+                    self._is_differential or _any_differential(operands))
+
+    def _store(self, rows: Dim, cols: Dim, children: tuple[Expr, ...], key: tuple[object, ...],
+               held: bool) -> None:
+        """The derived fields of a frozen node, set once at construction."""
         _set_rows(self, rows)
         _set_cols(self, cols)
         _set_children(self, children)
-        _set_key(self, children)
-        _set_hash(self, hash((type(self).__name__, children)))
-        _set_has_differential(self, self._is_differential or arg.has_differential)
-
-    def _finish_nary(self, rows: Dim, cols: Dim, operands: tuple[Expr, ...]) -> None:
-        held = self._is_differential
-        if not held:
-            for c in operands:
-                if c.has_differential:
-                    held = True
-                    break
-        key = (operands,)
-        _set_rows(self, rows)
-        _set_cols(self, cols)
-        _set_children(self, operands)
         _set_key(self, key)
         _set_hash(self, hash((type(self).__name__, key)))
         _set_has_differential(self, held)
