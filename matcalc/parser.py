@@ -12,12 +12,12 @@ import re
 from fractions import Fraction
 from pathlib import Path
 from collections.abc import Callable, Collection, Iterator
+from contextvars import ContextVar
 from typing import Any
 
 import lark
 from lark import Lark, Token
-from lark.visitors import Transformer_NonRecursive
-from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken, VisitError
+from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken
 
 from .errors import ParseError
 from .syntax import Binary, Call, IndexForm, Indexed, Name, Neg, Number, Pos, Postfix, Syntax
@@ -91,8 +91,11 @@ def _grammar_path() -> Path:
 
 @functools.cache
 def _lark() -> Lark:
+    # Lark calls the rule methods as it reduces (no parse tree is built, then walked): an
+    # LALR parse is a loop, so this is as safe for deep input as it is quicker.
     return Lark(_grammar_path().read_text(encoding="utf-8"), parser="lalr", lexer="basic",
-                postlex=_NormBars(), maybe_placeholders=False)  # positions come from tokens
+                postlex=_NormBars(), maybe_placeholders=False,  # positions come from tokens
+                transformer=_Reductions())
 
 
 def _pos(item: Token | Syntax) -> Pos:
@@ -150,17 +153,15 @@ def _error_at(message: str, text: str, tok: Token) -> ParseError:
     return ParseError(message, text, pos.line, pos.column)
 
 
-class _ToSyntax(Transformer_NonRecursive[Token, Syntax]):
-    """Lark tree → syntax nodes.  One instance per parse (it knows the declared names).
+class _ToSyntax:
+    """Grammar rules → syntax nodes, one method per rule alias, called by Lark at each
+    reduction.  One instance per parse (it knows the text and the declared names).
 
-    Non-recursive, so a tree of any depth converts; on the way it measures the nesting
-    depth of what it builds and refuses more than MAX_DEPTH levels at the token that
-    crosses the limit, before the recursive stages (typing, derivation, printing) run."""
+    On the way it measures the nesting depth of what it builds and refuses more than
+    MAX_DEPTH levels at the token that crosses the limit, before the recursive stages
+    (typing, derivation, printing) run."""
 
     def __init__(self, text: str, declared: Collection[str]) -> None:
-        # Tokens reach the rule methods as they are: visiting them would look up a method
-        # per token (none exists) and pay for the AttributeError each time.
-        super().__init__(visit_tokens=False)
         self.text = text
         self.declared = sorted(set(declared), key=len, reverse=True)
         # Products made by splitting one letter run (AX → A·X): a postfix after the run
@@ -357,6 +358,23 @@ class _ToSyntax(Transformer_NonRecursive[Token, Syntax]):
                              self.text, start.line, start.column)
 
 
+# The parse in progress.  Lark binds its callbacks once, when the grammar is loaded, while
+# each parse needs its own text and declared names: the callbacks look the parse up here.
+# A context variable, set and reset around each parse, so threads and nested parses each
+# see their own.
+_ACTIVE: ContextVar[_ToSyntax] = ContextVar("matcalc_parse")
+
+
+class _Reductions:
+    """The callbacks Lark binds at load time: rule alias → that method of the active parse."""
+
+    def __getattr__(self, rule: str) -> Callable[[list[Any]], Any]:
+        method = getattr(_ToSyntax, rule, None) if not rule.startswith("_") else None
+        if method is None:
+            raise AttributeError(rule)
+        return lambda items: method(_ACTIVE.get(), items)
+
+
 def unknown_calls(text: str, declared: Collection[str] = ()) -> list[str]:
     """Words of two or more letters written right before "(" that name no function and no
     declared variable: `foo(x)` reads as the product f·o·o·x, which is rarely what was meant,
@@ -453,18 +471,16 @@ def parse_syntax(text: str, declared: Collection[str] = ()) -> Syntax:
     if too_deep:
         raise ParseError(f"expression nested more than {MAX_DEPTH} levels deep ({DEPTH_HINT})",
                          text, *too_deep)
+    builder = _ToSyntax(text, declared)
+    active = _ACTIVE.set(builder)
     try:
-        tree = _lark().parse(text)
-        transformer = _ToSyntax(text, declared)
-        syntax = transformer.transform(tree)
-        return transformer.bounded(syntax, syntax)  # a letter run alone: no callback saw it
+        syntax: Syntax = _lark().parse(text)  # type: ignore[assignment]  # what the rule methods return
+        return builder.bounded(syntax, syntax)  # a letter run alone: no callback saw it
     except UnexpectedInput as exc:
         raise _parse_error(exc, text) from None
-    except VisitError as exc:
-        if isinstance(exc.orig_exc, ParseError):
-            raise exc.orig_exc from None
-        raise
     except RecursionError:
         raise ParseError("expression nested too deeply", text, 1, 1) from None
     except lark.exceptions.LarkError as exc:
         raise ParseError(f"cannot read the expression ({exc})", text, 1, 1) from None
+    finally:
+        _ACTIVE.reset(active)
