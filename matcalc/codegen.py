@@ -81,6 +81,12 @@ ELEMENTWISE_CODE: dict[str, str] = {
     "step": "np.heaviside({}, 0.0)",
 }
 
+# Elementwise functions computed into their argument's array (`statements`, op "=out").
+IN_PLACE_CODE: dict[str, str] = {
+    "relu": "np.maximum({0}, 0.0, out={0})",
+    "tanh": "np.tanh({0}, out={0})",
+}
+
 # Helpers emitted only when used.  Both shift by the maximum so exp never overflows;
 # softmax works column by column, like matcalc's evaluator.
 HELPERS: dict[str, str] = {
@@ -624,13 +630,16 @@ def _tensor(em: _Emitter, t: Tensor) -> Code:
 
 def statements(assignments: Sequence[tuple[str, str, Expr]], names: Mapping[str, str],
                two_d: bool = True) -> list[str]:
-    """`target op code` lines (op `=`, `+=` or `*=`) computing each expression in turn;
+    """`target op code` lines (op `=`, `+=` or `*=`; `=out` for `f(v)` computed into the
+    array of the variable v, which nothing after reads) computing each expression in turn;
     `names` maps every variable the expressions use to the Python name holding its value."""
     em = _Emitter([e for _, _, e in assignments], names, [], two_d=two_d)
     for target, op, e in assignments:
         if op == "*=" and isinstance(e, Apply) and e.fn == "step":
             # Multiplying by a boolean mask in place needs no array of floats.
             em.lines.append(f"{target} *= {em.emit(e.arg).text} > 0")
+        elif op == "=out" and isinstance(e, Apply) and isinstance(e.arg, Var):
+            em.lines.append(f"{target} = {IN_PLACE_CODE[e.fn].format(names[e.arg.name])}")
         else:
             em.lines.append(f"{target} {op} {em.emit(e).text}")
     return em.lines

@@ -22,7 +22,7 @@ from collections.abc import Callable, Sequence
 
 from . import __version__
 from .algebra import add, apply, const, hadamard, hpow, inner, mul, neg, transpose
-from .codegen import statements
+from .codegen import IN_PLACE_CODE, statements
 from .derive import gradient
 from .errors import MatcalcError
 from .expr import (
@@ -247,11 +247,17 @@ def _module(spec: Spec, net: Network) -> str:
         if spec.activation(l) != "identity":
             forward.append((f"a{l}", orient(net.a[l - 1])))
     out_name = forward[-1][0]
-    # backward pass: δˡ from L down, then the gradients
-    backward = [(names[f"δ{l}"], orient(net.delta[l - 1])) for l in range(L, 0, -1)]
+    # backward pass: δˡ from L down, then the gradients.  relu′(zˡ) = step(zˡ) is step(aˡ)
+    # (aˡ = relu(zˡ) is positive exactly where zˡ is), so no layer's zˡ outlives the
+    # forward pass: every activation is then a function of aˡ alone.
+    step_of_a = {apply("step", net.names[f"z{l}"]): apply("step", net.names[f"a{l}"])
+                 for l in range(1, L + 1) if spec.activation(l) == "relu"}
+    backward = [(names[f"δ{l}"], orient(substitute(net.delta[l - 1], step_of_a)))
+                for l in range(L, 0, -1)]
     grads = [(f"grad_{p}", orient(g)) for p, g in net.grads]
     used_back = {v.name for _, e in backward + grads for v in e.walk() if isinstance(v, Var)}
     cached = [t for t, _ in forward if t in used_back or t == out_name]
+    forward_lines = statements(_reusing_z(_in_place(forward), set(cached)), names)
     used_fwd = {v.name for _, e in forward for v in e.walk() if isinstance(v, Var)}
 
     def shape(r: int, c: int) -> tuple[int, int]:
@@ -296,7 +302,7 @@ def _module(spec: Spec, net: Network) -> str:
         "def _layers(params, x):",
         f'    """The forward pass: {", ".join(cached)}."""',
         f"    {unpack(used_fwd)}",
-        *[f"    {line}" for line in statements(_in_place(forward), names)],
+        *[f"    {line}" for line in forward_lines],
         f"    return {_tuple(cached)}",
         "",
         "",
@@ -344,6 +350,19 @@ def _in_place(assignments: list[tuple[str, Expr]]) -> list[tuple[str, str, Expr]
             out += [(target, "=", e.factors[0]), (target, "*=", e.factors[1])]
         else:
             out.append((target, "=", e))
+    return out
+
+
+def _reusing_z(assignments: list[tuple[str, str, Expr]], kept: set[str]) -> list[tuple[str, str, Expr]]:
+    """`aˡ = relu(zˡ)` and `aˡ = tanh(zˡ)` computed into zˡ's own array when nothing after
+    needs zˡ: one array the size of the batch's activations fewer per layer and step."""
+    out = []
+    for target, op, e in assignments:
+        z = e.arg if isinstance(e, Apply) and e.fn in IN_PLACE_CODE else None
+        if op == "=" and isinstance(z, Var) and z.name not in kept \
+                and not any(z in later.walk() for _, _, later in assignments if later is not e):
+            op = "=out"
+        out.append((target, op, e))
     return out
 
 

@@ -148,7 +148,9 @@ def test_seed_network_has_the_textbook_recursion():
     net = matcalc.mlp([784, 500, 10], hidden="relu", loss="softmax_cross_entropy")
     src = net.source
     assert "delta2 = (a2 - y) / n_batch" in src  # softmax + cross-entropy fused to a − y
-    assert "delta1 = W2.T @ delta2\n    delta1 *= z1 > 0" in src  # relu′ as a mask, in place
+    assert "delta1 = W2.T @ delta2\n    delta1 *= a1 > 0" in src  # relu′ as a mask, in place
+    # relu′(z₁) read from a₁, so z₁ is not kept: the activation overwrites it
+    assert "a1 = np.maximum(z1, 0.0, out=z1)" in src and "return a1, a2" in src
     assert '"W1": grad_W1' in src and "grad_W1 = delta1 @ x.T" in src
     assert '"b1": np.sum(delta1, axis=1, keepdims=True)' in src
     for piece in [r"\delta_{2} &= \frac{a_{2} - y}{N}",
