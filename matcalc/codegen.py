@@ -630,8 +630,10 @@ def _tensor(em: _Emitter, t: Tensor) -> Code:
 
 def statements(assignments: Sequence[tuple[str, str, Expr]], names: Mapping[str, str],
                two_d: bool = True) -> list[str]:
-    """`target op code` lines (op `=`, `+=` or `*=`; `=out` for `f(v)` computed into the
-    array of the variable v, which nothing after reads) computing each expression in turn;
+    """`target op code` lines computing each expression in turn.  Ops: `=`, `+=`, `*=`;
+    `=out` for `f(v)` computed into the array of the variable v, which nothing after reads;
+    `=out NAME` for a product of two factors computed into the array NAME; `=mask` for
+    step(v) as the boolean `v > 0`;
     `names` maps every variable the expressions use to the Python name holding its value."""
     em = _Emitter([e for _, _, e in assignments], names, [], two_d=two_d)
     for target, op, e in assignments:
@@ -640,6 +642,11 @@ def statements(assignments: Sequence[tuple[str, str, Expr]], names: Mapping[str,
             em.lines.append(f"{target} *= {em.emit(e.arg).text} > 0")
         elif op == "=out" and isinstance(e, Apply) and isinstance(e.arg, Var):
             em.lines.append(f"{target} = {IN_PLACE_CODE[e.fn].format(names[e.arg.name])}")
+        elif op.startswith("=out ") and isinstance(e, MatMul) and len(e.factors) == 2:
+            left, right = (em.emit(f).text for f in e.factors)
+            em.lines.append(f"{target} = np.matmul({left}, {right}, out={op[5:]})")
+        elif op == "=mask" and isinstance(e, Apply) and e.fn == "step":
+            em.lines.append(f"{target} = {em.emit(e.arg).text} > 0")
         else:
             em.lines.append(f"{target} {op} {em.emit(e).text}")
     return em.lines

@@ -272,8 +272,14 @@ def _module(spec: Spec, net: Network) -> str:
         if spec.bias:
             init.append(f'"b{l}": np.zeros({shape(n[l], 1)}, dtype=dtype),')
     # A gradient that is already a variable (∂C/∂bˡ = δˡ) needs no statement of its own.
-    computed = [(t, e) for t, e in grads if not isinstance(e, Var)]
-    backward_lines = statements(_in_place(backward + computed), names)
+    # Layer by layer from the output: δˡ, then the gradients of layer l, which read aˡ⁻¹ for
+    # the last time, so that δˡ⁻¹ may take over aˡ⁻¹'s array (_reusing_a).
+    computed = {p: (t, e) for (p, _), (t, e) in zip(net.grads, grads) if not isinstance(e, Var)}
+    ordered = []
+    for l in range(L, 0, -1):
+        ordered.append(backward[L - l])
+        ordered += [computed[p] for p in (f"W{l}", f"b{l}") if p in computed]
+    backward_lines = statements(_reusing_a(_in_place(ordered), names), names)
     returns = []
     for (p, _), (t, e) in zip(net.grads, grads):
         value = names[e.name] if isinstance(e, Var) else t
@@ -363,6 +369,27 @@ def _reusing_z(assignments: list[tuple[str, str, Expr]], kept: set[str]) -> list
                 and not any(z in later.walk() for _, _, later in assignments if later is not e):
             op = "=out"
         out.append((target, op, e))
+    return out
+
+
+def _reusing_a(assignments: list[tuple[str, str, Expr]], names: dict[str, str]) -> list[tuple[str, str, Expr]]:
+    """`δ = Wᵀ @ δ′` then `δ *= a > 0`, where nothing after reads a, as
+    `active = a > 0`, `δ = np.matmul(Wᵀ, δ′, out=a)`, `δ *= active`: δ takes over the
+    array of a, one fewer batch-sized array alive at the step's peak.  `names` gains the
+    masks' names."""
+    out = list(assignments)
+    for i in range(len(out) - 2, -1, -1):
+        (target, op, e), (target2, op2, e2) = out[i], out[i + 1]
+        a = e2.arg if op2 == "*=" and isinstance(e2, Apply) and e2.fn == "step" else None
+        if not (op == "=" and target2 == target and isinstance(e, MatMul) and len(e.factors) == 2
+                and isinstance(a, Var) and a.name.startswith("a")):
+            continue
+        if any(a in later.walk() for _, _, later in out[i + 2:]):
+            continue
+        mask = Var("active" + a.name[1:], (a.rows, a.cols))
+        names[mask.name] = mask.name
+        out[i:i + 2] = [(mask.name, "=mask", e2), (target, f"=out {names[a.name]}", e),
+                        (target, "*=", mask)]
     return out
 
 

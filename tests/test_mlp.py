@@ -148,9 +148,11 @@ def test_seed_network_has_the_textbook_recursion():
     net = matcalc.mlp([784, 500, 10], hidden="relu", loss="softmax_cross_entropy")
     src = net.source
     assert "delta2 = (a2 - y) / n_batch" in src  # softmax + cross-entropy fused to a − y
-    assert "delta1 = W2.T @ delta2\n    delta1 *= a1 > 0" in src  # relu′ as a mask, in place
-    # relu′(z₁) read from a₁, so z₁ is not kept: the activation overwrites it
+    # relu′(z₁) read from a₁, so z₁ is not kept: the activation overwrites it; δ₁ takes over
+    # a₁'s array once ∂C/∂W₂ has read a₁, and relu′ is a mask applied in place
     assert "a1 = np.maximum(z1, 0.0, out=z1)" in src and "return a1, a2" in src
+    assert ("grad_W2 = delta2 @ a1.T\n    active1 = a1 > 0\n"
+            "    delta1 = np.matmul(W2.T, delta2, out=a1)\n    delta1 *= active1\n") in src
     assert '"W1": grad_W1' in src and "grad_W1 = delta1 @ x.T" in src
     assert '"b1": np.sum(delta1, axis=1, keepdims=True)' in src
     for piece in [r"\delta_{2} &= \frac{a_{2} - y}{N}",
