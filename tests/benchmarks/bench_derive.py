@@ -31,6 +31,11 @@ from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
 
+# tensorgrad runs on torch, whose OpenMP worker threads otherwise spin for a while after each
+# call, taking the two cores from whatever is timed next: matcalc and tensorgrad alike ran
+# 1.6–1.8× slower with the spinning (as in bench_mlp.py).  Set before torch is imported.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
 REPO = Path(__file__).resolve().parents[2]
 if (REPO / "matcalc" / "__init__.py").is_file():
     sys.path.insert(0, str(REPO))  # benchmark this checkout, installed or not
