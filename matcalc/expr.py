@@ -94,7 +94,6 @@ def _field_names(cls: type) -> tuple[str, ...]:
     return tuple(f.name for f in fields(cls) if f.init)
 
 
-@functools.cache
 def _any_differential(children: tuple[Expr, ...]) -> bool:
     for c in children:  # a loop, not any(generator): this runs for every node built
         if c.has_differential:
@@ -102,6 +101,7 @@ def _any_differential(children: tuple[Expr, ...]) -> bool:
     return False
 
 
+@functools.cache
 def _field_reader(cls: type) -> Callable[[Expr], tuple[Any, ...]]:
     """A reader of the constructor fields of a node class, as one tuple: every node built
     reads them, and one attrgetter is several times faster than a getattr per field."""

@@ -94,6 +94,30 @@ def test_a_product_at_the_limit_derives():
     assert value == MAX_FACTORS
 
 
+def test_nothing_outlives_a_call():
+    """No module-level cache keeps the nodes of a derivation alive: a long session deriving
+    many different expressions must not grow (an unbounded cache keyed on children once did,
+    and made every node built more expensive)."""
+    import gc
+
+    from matcalc.expr import Expr
+
+    def nodes() -> int:
+        gc.collect()
+        return sum(isinstance(o, Expr) for o in gc.get_objects())
+
+    def work(k: int) -> None:
+        for i in range(k, k + 40):
+            d = matcalc.derive(f"sum(exp({i}A*x + {i}b)) + tr(X'X)/{i + 1}", "x",
+                               shapes={"A": ("m", "n"), "x": ("n",), "b": ("m",), "X": ("m", "n")})
+            str(d), d.latex
+
+    work(0)  # first use: caches keyed by class, grammar, lazy imports
+    before = nodes()
+    work(1000)
+    assert nodes() <= before
+
+
 def test_too_long_input_is_refused_without_echoing_it():
     with pytest.raises(ParseError, match="at most 200,000") as info:
         matcalc.parse("a+" * MAX_LENGTH + "a")
