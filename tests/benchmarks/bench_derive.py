@@ -246,14 +246,16 @@ def _is_zero(result: object) -> bool:
         getattr(result, "is_zero", None) is True) or type(result).__name__ == "Zero"
 
 
-def time_call(fn: Callable[[], object]) -> float | str:
-    """Seconds, or why there is no time: a failure, or a zero result (every derivative in
-    the table is nonzero; SymPy returns 0 for log det)."""
+def time_call(fn: Callable[[], object], reps: int = 1) -> float | str:
+    """Seconds per call (the mean of `reps` calls in a row), or why there is no time: a
+    failure, or a zero result (every derivative in the table is nonzero; SymPy returns 0
+    for log det)."""
     gc.disable()  # as timeit: no contender pays for collecting another's garbage
     try:
         start = time.perf_counter()
-        result = fn()
-        elapsed = time.perf_counter() - start
+        for _ in range(reps):
+            result = fn()
+        elapsed = (time.perf_counter() - start) / reps
     except Exception as exc:  # noqa: BLE001
         return f"fails: {type(exc).__name__}"
     finally:
@@ -261,11 +263,17 @@ def time_call(fn: Callable[[], object]) -> float | str:
     return "wrong: returns 0" if _is_zero(result) else elapsed
 
 
-def run_cases(cases: list[Case], rounds: int, show: bool = False) -> None:
+def run_cases(cases: list[Case], rounds: int, show: bool = False, loop: float = 0.0) -> None:
+    """Interleaved rounds.  With `loop` > 0 each timed entry is the mean of as many calls in
+    a row as fill about `loop` seconds (timeit's way: caches warm from the previous call),
+    instead of one call right after the other contenders' (caches cold)."""
+    reps: dict[tuple[str, str], int] = {}
     for case in cases:  # warm-up: grammar load, lazy imports of the contenders
         for name, fn in case.runs.items():
             try:
+                start = time.perf_counter()
                 result = fn()
+                reps[case.name, name] = max(1, int(loop / max(time.perf_counter() - start, 1e-6)))
                 if show:
                     print(f"[{name}] {case.name}: {str(result)[:160]}", file=sys.stderr)
             except Exception as exc:  # noqa: BLE001
@@ -276,7 +284,8 @@ def run_cases(cases: list[Case], rounds: int, show: bool = False) -> None:
             names = list(case.runs)
             names = names[r % len(names):] + names[:r % len(names)]  # rotate the order
             for name in names:
-                case.timings.setdefault(name, []).append(time_call(case.runs[name]))
+                n = reps.get((case.name, name), 1) if loop > 0 else 1
+                case.timings.setdefault(name, []).append(time_call(case.runs[name], n))
 
 
 def median(values: list) -> float | str:
@@ -432,17 +441,19 @@ def _cell(row: dict, name: str, status: dict) -> float | str:
     return row.get(name, "no transcription")
 
 
-def report(cases: list[Case], status: dict, mlp: dict, rounds: int, depths: list[int]) -> tuple[str, dict]:
+def report(cases: list[Case], status: dict, mlp: dict, rounds: int, depths: list[int],
+           loop: float = 0.0) -> tuple[str, dict]:
     names = {"matcalc": "matcalc", "sympy": "SymPy", "tensorgrad": "tensorgrad"}
     env = (f"{datetime.date.today().isoformat()}, Python {platform.python_version()}, "
            f"{os.cpu_count()} CPUs, " + ", ".join(
                f"{names[c]} {_version(c)}" for c in CONTENDERS if status[c] == "installed"))
-    lines = [(f"Derivation time, median of {rounds} interleaved rounds; ratio = contender / matcalc "
-             f"({env})"), "",
+    mode = f"each entry the mean of calls in a row over ~{loop} s" if loop > 0 else "one call per entry"
+    lines = [(f"Derivation time, median of {rounds} interleaved rounds ({mode}); ratio = contender / "
+              f"matcalc ({env})"), "",
              "| expression | matcalc | SymPy | ratio | tensorgrad | ratio |",
              "| --- | --- | --- | --- | --- | --- |"]
     ratios: dict[str, list[float]] = {"sympy": [], "tensorgrad": []}
-    data: dict = {"environment": env, "status": status, "rounds": rounds, "cases": {}, "ratios": {},
+    data: dict = {"environment": env, "status": status, "rounds": rounds, "loop": loop, "cases": {}, "ratios": {},
                   "mlp": {}, "growth_exponent": {}, "targets": TARGETS}
     for case in cases:
         row = {name: median(values) for name, values in case.timings.items()}
@@ -504,6 +515,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--only-baselines", action="store_true",
                         help="time SymPy and tensorgrad alone (matcalc not imported): checks the transcriptions")
     parser.add_argument("--no-mlp", action="store_true", help="skip the MLP depth scaling")
+    parser.add_argument("--loop", type=float, default=0.0, metavar="SECONDS",
+                        help="time each entry as the mean of calls in a row filling about SECONDS "
+                             "(timeit style, warm caches) instead of one call (default)")
     parser.add_argument("--show", action="store_true", help="print each contender's result once (to stderr)")
     parser.add_argument("--json", help="also write the figures to this file")
     args = parser.parse_args(argv)
@@ -516,13 +530,13 @@ def main(argv: list[str] | None = None) -> None:
     if status["matcalc"] not in ("installed", "skipped"):
         print(f"matcalc {status['matcalc']}: rerun with --only-baselines", file=sys.stderr)
         sys.exit(2)
-    run_cases(CASES, rounds, show=args.show)
+    run_cases(CASES, rounds, show=args.show, loop=args.loop)
     mlp = {}
     if not args.no_mlp:
         for name in contenders:
             if status[name] == "installed":
                 mlp[name] = run_mlp(name, depths, rounds if name == "matcalc" else max(3, rounds // 3), timeout)
-    text, data = report(CASES, status, mlp, rounds, depths)
+    text, data = report(CASES, status, mlp, rounds, depths, args.loop)
     print(text)
     if args.json:
         with open(args.json, "w", encoding="utf-8") as fh:
