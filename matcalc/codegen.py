@@ -147,6 +147,8 @@ class _Emitter:
         self.code: dict[Expr, Code] = {}
         self.dims = self._dimension_sources(variables)
         self.dim_names: dict[Dim, str] = {}
+        self.args = [params[v.name] for v in variables]
+        self.dtype_name: str | None = None
         self.shared = self._shared(roots)
         self.counter = 0
 
@@ -180,6 +182,19 @@ class _Emitter:
             self.dim_names[d] = name
             self.lines.append(f"{name} = {self.dims[d]}")
         return self.dim_names[d]
+
+    def dtype(self) -> str:
+        """`, dtype=NAME` for a constant array (zeros, ones, identity): the arguments'
+        floating type, so float32 in stays float32 out (1.0 in `result_type` makes integer
+        arguments float64).  Empty where the arguments are not known (MLP statements)."""
+        if not self.args:
+            return ""
+        if self.dtype_name is None:
+            name = "dtype" if "dtype" not in self.used else self._fresh("dtype")
+            self.used.add(name)
+            self.dtype_name = name
+            self.lines.append(f"{name} = np.result_type({', '.join(self.args)}, 1.0)")
+        return f", dtype={self.dtype_name}"
 
     def shape(self, e: Expr) -> str:
         return self.shape_of_dims(external_shape(e.rows, e.cols))
@@ -334,7 +349,7 @@ def _add(em: _Emitter, e: Add) -> Code:
 
 
 def _standalone_broadcast(em: _Emitter, e: Expr) -> Code:
-    ones = atom(f"np.ones({em.shape(e)})")
+    ones = atom(f"np.ones({em.shape(e)}{em.dtype()})")
     scalars = [f for f in (e.factors if isinstance(e, MatMul) else ()) if f.is_scalar]
     return _scale(em, scalars, ones) if scalars else ones
 
@@ -497,7 +512,7 @@ def _apply_right(em: _Emitter, f: Expr, acc: Code, vector: bool) -> Code:
 
 
 def _zero(em: _Emitter, e: Zero) -> Code:
-    return atom(f"np.zeros({em.shape(e)})") if not e.is_scalar else atom("0.0")
+    return atom(f"np.zeros({em.shape(e)}{em.dtype()})") if not e.is_scalar else atom("0.0")
 
 
 def _differential(em: _Emitter, e: Differential) -> Code:
@@ -508,7 +523,7 @@ def _differential(em: _Emitter, e: Differential) -> Code:
 NODE_CODE: dict[type, Callable[[_Emitter, Any], Code]] = {
     Var: lambda em, e: atom(em.params[e.name]),
     Const: lambda em, e: _const(e.value),
-    Identity: lambda em, e: atom(f"np.eye({em.dim(e.n)})"),
+    Identity: lambda em, e: atom(f"np.eye({em.dim(e.n)}{em.dtype()})"),
     Ones: _standalone_broadcast,
     Zero: _zero,
     MatMul: _matmul,
@@ -608,7 +623,7 @@ def _tensor(em: _Emitter, t: Tensor) -> Code:
         return operand[e]
 
     name = em._fresh("d")
-    em.lines.append(f"{name} = np.zeros({em.shape_of_dims(t.dims)})")
+    em.lines.append(f"{name} = np.zeros({em.shape_of_dims(t.dims)}{em.dtype()})")
     for plan in terms:
         codes: list[Code] = [_const(abs(plan.coefficient))] if abs(plan.coefficient) != 1 else []
         codes += [em.emit(f) for f in plan.scalars]

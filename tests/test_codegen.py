@@ -151,6 +151,38 @@ def test_stable_functions_do_not_overflow():
     assert_close(gradient, X.T @ (1 / (1 + np.exp(-np.clip(X @ w, -500, 500)))))
 
 
+# ── dtypes: the constants follow the arguments ─────────────────────────────────────────────
+@pytest.mark.parametrize("expr, wrt, shapes, kind", [
+    ("sum(A*x)", "x", {"A": ("m", "n"), "x": ("n",)}, "ones"),  # Aᵀ𝟙
+    ("x", "x", {"x": ("n",)}, "eye"),  # I
+    ("A*X*B", "X", {"A": ("p", "m"), "X": ("m", "n"), "B": ("n", "q")}, "zeros"),  # an einsum tensor
+    ("sum(A*x) + x'x", ["x", "x"], {"A": ("m", "n"), "x": ("n",)}, "eye"),  # 2I
+])
+def test_constants_take_the_arguments_dtype(expr, wrt, shapes, kind):
+    d = matcalc.derive(expr, wrt=wrt, shapes=shapes)
+    source = d.numpy_source(name="f")
+    assert f"np.{kind}(" in source and "dtype=dtype)" in source
+    fn = load(source, "f")
+    sizes = {"m": 2, "n": 3, "p": 4, "q": 5}
+    for dtype, expected in [(np.float32, np.float32), (np.float64, np.float64), (np.int64, np.float64)]:
+        args = {name: np.ones([sizes[s] for s in dims], dtype=dtype) for name, dims in shapes.items()}
+        result = np.asarray(fn(**args))
+        assert result.dtype == expected, (dtype, result.dtype)
+        reference = d.evaluate(**{k: v.astype(np.float64) for k, v in args.items()})
+        assert result.shape == np.shape(reference)
+        assert_close(result.astype(np.float64), reference)
+
+
+def test_a_variable_named_dtype_keeps_its_name():
+    d = matcalc.derive("sum(dtype*x)", wrt="x", shapes={"dtype": ("m", "n"), "x": ("n",)})
+    source = d.numpy_source(name="f")
+    assert "def f(dtype, x):" in source and "dtype1 = np.result_type(dtype, x, 1.0)" in source
+    fn = load(source, "f")
+    A = np.arange(6.0, dtype=np.float32).reshape(2, 3)
+    result = fn(dtype=A, x=np.ones(3, np.float32))
+    assert result.dtype == np.float32 and np.array_equal(result, A.sum(axis=0))
+
+
 # ── names ─────────────────────────────────────────────────────────────────────────────────
 def test_hostile_declared_names_are_renamed():
     shapes = {"lambda": (), "np": ("n",), "print": (), "x": ("n",), "t1": ("n",)}
