@@ -62,23 +62,63 @@ def normalize_name(name: str) -> str:
     return letters + sub if sub.isdigit() else f"{letters}_{sub}"
 
 
-class _NormBars:
-    """Postlexer: a bar closes a norm when one is open and the previous token ends an
-    operand (`‖x‖‖y‖` is a product of two norms); otherwise it opens one."""
+class _Lexer(lark.lexer.Lexer):
+    """Tokens for Lark's LALR parser (Lark's custom-lexer interface): one regular
+    expression made of the grammar's own terminals, in the order Lark's basic lexer tries
+    them, so each token is the one Lark would produce.
 
-    always_accept = ("BAR",)
+    Why not Lark's basic lexer: it reaches the end of the text by raising and catching
+    EOFError and runs a postlexer generator on top, and those rarely used paths cost more
+    than the whole lexing when the interpreter's caches are cold — the usual case for a
+    single derive() between other work (tests/benchmarks/README.md).
+
+    It also tells the two kinds of norm bar apart, which no regular expression can: a bar
+    closes a norm when one is open and the previous token ends an operand (`‖x‖‖y‖` is a
+    product of two norms); otherwise it opens one."""
+
     ENDS_OPERAND = frozenset({"NAME", "NUMBER", "RPAR", "TRANSPOSE", "INVERSE_TRANSPOSE", "POWER",
                               "HPOWER", "NORM_CLOSE", "ONES", "FRACTION_CHAR", "NORM_SUB"})
 
-    def process(self, stream: Iterator[Token]) -> Iterator[Token]:
-        depth, previous = 0, None
-        for tok in stream:
-            if tok.type == "BAR":
-                closing = depth > 0 and previous in self.ENDS_OPERAND
-                depth += -1 if closing else 1
-                tok = Token.new_borrow_pos("NORM_CLOSE" if closing else "NORM_OPEN", tok.value, tok)
-            previous = tok.type
-            yield tok
+    def __init__(self, conf: Any) -> None:
+        terminals = [t for t in conf.terminals if t.name != "NORM_CLOSE"]  # NORM_OPEN's pattern
+        # Lark's basic lexer tries the terminals in this order, the first match winning.
+        terminals.sort(key=lambda t: (-t.priority, -t.pattern.max_width, -len(t.pattern.value), t.name))
+        self._match = re.compile("|".join(f"(?P<{t.name}>{t.pattern.to_regexp()})" for t in terminals),
+                                 conf.g_regex_flags).match
+        self._ignore = frozenset(conf.ignore)
+        self._expected = {t.name for t in terminals} - self._ignore
+        literals = [t for t in terminals if t.pattern.type == "str"]
+        for t in terminals:  # Lark retypes such literals (keywords); this lexer would not
+            if t.pattern.type == "re" and any(re.fullmatch(t.pattern.to_regexp(), s.pattern.value)
+                                              for s in literals if s.priority == t.priority):
+                raise lark.exceptions.GrammarError(f"terminal {t.name} matches a literal terminal")
+
+    # Lark's first custom-lexer interface (no __future_interface__): lex() receives the text.
+    def lex(self, text: str) -> Iterator[Token]:  # type: ignore[override]
+        match, ignore, ends_operand = self._match, self._ignore, self.ENDS_OPERAND
+        pos, end, line, line_start = 0, len(text), 1, 0
+        open_norms, previous = 0, ""
+        while pos < end:
+            m = match(text, pos)
+            if m is None:
+                raise UnexpectedCharacters(  # type: ignore[no-untyped-call]
+                    text, pos, line, pos - line_start + 1, allowed=self._expected)
+            kind, value, stop = m.lastgroup or "", m.group(), m.end()
+            tok = None
+            if kind not in ignore:
+                if kind == "NORM_OPEN":
+                    closing = open_norms > 0 and previous in ends_operand
+                    open_norms += -1 if closing else 1
+                    kind = "NORM_CLOSE" if closing else kind
+                tok = Token(kind, value, pos, line, pos - line_start + 1)
+                previous = kind
+            if "\n" in value:
+                line += value.count("\n")
+                line_start = pos + value.rindex("\n") + 1
+            if tok is not None:
+                tok.end_line, tok.end_column, tok.end_pos = line, stop - line_start + 1, stop
+                yield tok
+            pos = stop
 
 
 def _grammar_path() -> Path:
@@ -93,8 +133,8 @@ def _grammar_path() -> Path:
 def _lark() -> Lark:
     # Lark calls the rule methods as it reduces (no parse tree is built, then walked): an
     # LALR parse is a loop, so this is as safe for deep input as it is quicker.
-    return Lark(_grammar_path().read_text(encoding="utf-8"), parser="lalr", lexer="basic",
-                postlex=_NormBars(), maybe_placeholders=False,  # positions come from tokens
+    return Lark(_grammar_path().read_text(encoding="utf-8"), parser="lalr", lexer=_Lexer,
+                maybe_placeholders=False,  # positions come from tokens
                 transformer=_Reductions())
 
 
