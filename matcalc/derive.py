@@ -36,18 +36,10 @@ def _depends_on(f: Expr, x: Var) -> list[Expr]:
 MAX_WRITTEN_NODES = 1_000_000
 
 
-def written_size(expr: Expr) -> int:
-    """Nodes of `expr` written out as a tree, a shared subtree counted at each use."""
-    size: dict[Expr, int] = {}
-    for node in expr.walk():
-        size[node] = 1 + sum([size[c] for c in node.children])
-    return size[expr]
-
-
 def gradient(f: Expr, x: Var) -> Expr:
     """∂f/∂x for scalar f, shaped like x; refused when too large to write out."""
     g = _gradient(f, x)
-    if written_size(g) > MAX_WRITTEN_NODES:
+    if g.written > MAX_WRITTEN_NODES:
         raise UnsupportedError(
             f"the derivative written out would have more than {MAX_WRITTEN_NODES:,} nodes "
             "(nested powers, inverses or products repeat a subexpression at every level); "

@@ -94,11 +94,14 @@ def _field_names(cls: type) -> tuple[str, ...]:
     return tuple(f.name for f in fields(cls) if f.init)
 
 
-def _any_differential(children: tuple[Expr, ...]) -> bool:
-    for c in children:  # a loop, not any(generator): this runs for every node built
-        if c.has_differential:
-            return True
-    return False
+def _written_and_held(children: tuple[Expr, ...]) -> tuple[int, bool]:
+    """1 + the children's written sizes, and whether a differential is among them (one
+    loop, not sum() and any() of generators: this runs for every node built)."""
+    written, held = 1, False
+    for c in children:
+        written += c.written
+        held = held or c.has_differential
+    return written, held
 
 
 @functools.cache
@@ -127,10 +130,12 @@ class Expr:
     rows: Dim = field(init=False, repr=False)
     cols: Dim = field(init=False, repr=False)
     _hash: int = field(init=False, repr=False)
-    # Derived at construction, like the shape: the child nodes, and whether a
-    # differential dA occurs inside.
+    # Derived at construction, like the shape: the child nodes, whether a differential dA
+    # occurs inside, and the nodes of the tree written out, a shared subtree counted at
+    # each use (a derivative is a DAG that can double per level: derive.py bounds it).
     children: tuple[Expr, ...] = field(init=False, repr=False)
     has_differential: bool = field(init=False, repr=False)
+    written: int = field(init=False, repr=False)
     _key: tuple[object, ...] = field(init=False, repr=False)  # the constructor fields, for equality
     _is_differential: ClassVar[bool] = False
 
@@ -151,24 +156,26 @@ class Expr:
                 elif isinstance(value, tuple) and value and isinstance(value[0], Expr):
                     found.extend(value)
             children = tuple(found)
-        self._store(rows, cols, children, values, self._is_differential or _any_differential(children))
+        written, held = _written_and_held(children)
+        self._store(rows, cols, children, values, self._is_differential or held, written)
 
     # The node classes below know their fields: they hand their children and constructor
     # fields (`key`, exactly what _finish would read) to these instead of having _finish
     # find them by inspecting every field of every node built.
     def _finish_leaf(self, rows: Dim, cols: Dim, key: tuple[object, ...]) -> None:
-        self._store(rows, cols, (), key, self._is_differential)
+        self._store(rows, cols, (), key, self._is_differential, 1)
 
     def _finish_unary(self, rows: Dim, cols: Dim, arg: Expr) -> None:
         children = (arg,)
-        self._store(rows, cols, children, children, self._is_differential or arg.has_differential)
+        self._store(rows, cols, children, children, self._is_differential or arg.has_differential,
+                    1 + arg.written)
 
     def _finish_nary(self, rows: Dim, cols: Dim, operands: tuple[Expr, ...]) -> None:
-        self._store(rows, cols, operands, (operands,),
-                    self._is_differential or _any_differential(operands))
+        written, held = _written_and_held(operands)
+        self._store(rows, cols, operands, (operands,), self._is_differential or held, written)
 
     def _store(self, rows: Dim, cols: Dim, children: tuple[Expr, ...], key: tuple[object, ...],
-               held: bool) -> None:
+               held: bool, written: int) -> None:
         """The derived fields of a frozen node, set once at construction."""
         _set_rows(self, rows)
         _set_cols(self, cols)
@@ -176,6 +183,7 @@ class Expr:
         _set_key(self, key)
         _set_hash(self, hash((type(self).__name__, key)))
         _set_has_differential(self, held)
+        _set_written(self, written)
 
     def __hash__(self) -> int:
         return self._hash
@@ -237,12 +245,13 @@ class Expr:
 def _slot_setter(name: str) -> Callable[[Expr, object], None]:
     """The setter of one of Expr's slots.  The derived fields are written through it: a
     frozen dataclass refuses plain assignment, and the slot's own setter is about twice as
-    fast as object.__setattr__ (every node built writes six)."""
+    fast as object.__setattr__ (every node built writes seven)."""
     return cast(Callable[[Expr, object], None], vars(Expr)[name].__set__)
 
 
-_set_rows, _set_cols, _set_children, _set_key, _set_hash, _set_has_differential = (
-    _slot_setter(name) for name in ("rows", "cols", "children", "_key", "_hash", "has_differential"))
+_set_rows, _set_cols, _set_children, _set_key, _set_hash, _set_has_differential, _set_written = (
+    _slot_setter(name)
+    for name in ("rows", "cols", "children", "_key", "_hash", "has_differential", "written"))
 
 
 # -- leaves --------------------------------------------------------------------------

@@ -245,14 +245,6 @@ def forward_differential(f: Expr, x: Var) -> tuple[Expr | None, list[type]]:
     return d[f], used
 
 
-def _tree_size(e: Expr) -> int:
-    """The size of e written out (shared subtrees counted at every use)."""
-    size: dict[Expr, int] = {}
-    for node in e.walk():
-        size[node] = 1 + sum(size[c] for c in node.children)
-    return size[e]
-
-
 # ── step 3: reorder and transpose ───────────────────────────────────────────────────────
 Pair = tuple[Expr, Expr]  # (G, E): the term ⟨G, E⟩ of df
 
@@ -424,7 +416,7 @@ def derivation(f: Expr, x: Var, result: Expr) -> tuple[Step, ...]:
             steps.append(_step(IDENTIFY_SCALAR if x.is_scalar else IDENTIFY_VECTOR if x.cols is ONE
                                else IDENTIFY, g, x, differential=False))
         else:
-            if _tree_size(df) > MAX_DIFFERENTIAL_SIZE:
+            if df.written > MAX_DIFFERENTIAL_SIZE:
                 raise _TooLong
             formulas = "; ".join(DIFFERENTIAL_FORMULAS[t] for t in used)
             steps.append(_step(Rule("differential", r"\text{differential}",
