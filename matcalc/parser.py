@@ -203,7 +203,8 @@ class _ToSyntax:
 
     def __init__(self, text: str, declared: Collection[str]) -> None:
         self.text = text
-        self.declared = sorted(set(declared), key=len, reverse=True)
+        self.declared = frozenset(declared)
+        self.longer_names = sorted((d for d in self.declared if len(d) > 1), key=len, reverse=True)
         # Products made by splitting one letter run (AX → A·X): a postfix after the run
         # belongs to its last letter (AXᵀ is A·Xᵀ).
         self.runs: dict[int, tuple[Syntax, list[Syntax]]] = {}  # by id; holds the node alive
@@ -257,6 +258,8 @@ class _ToSyntax:
     # -- names -------------------------------------------------------------------
     def name(self, items: list[Any]) -> Syntax:
         (tok,) = items
+        if len(tok.value) == 1:  # one letter: the common case, and nothing to split
+            return Name(tok.value, _pos(tok))
         m = NAME_PARTS.match(tok.value)
         letters = m.group(1) if m else tok.value
         suffix = tok.value[len(letters):]
@@ -266,7 +269,7 @@ class _ToSyntax:
         pieces: list[tuple[str, int]] = []
         i = 0
         while i < len(letters):
-            longest = next((d for d in self.declared if len(d) > 1 and letters.startswith(d, i)
+            longest = next((d for d in self.longer_names if letters.startswith(d, i)
                             and (i + len(d) < len(letters) or not suffix)), None)
             step = len(longest) if longest else 1
             pieces.append((letters[i:i + step], i))

@@ -88,6 +88,7 @@ CONSTANT_LEAVES = (Var, Const, Identity, Ones, Zero, Differential)
 
 def differential(node: Expr, d: D) -> Expr | None:
     """dF for F = `node`, given its children's differentials."""
-    if all(x is None for x in d):
-        return None
-    return DIFFERENTIALS[type(node)](node, d)
+    for x in d:
+        if x is not None:
+            return DIFFERENTIALS[type(node)](node, d)
+    return None
