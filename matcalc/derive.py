@@ -10,10 +10,10 @@ collect to 2(Xw − y) before travelling further — the textbook form falls out
 
 from __future__ import annotations
 
-from .algebra import UNIT, add, const, mul, zero_like
+from .algebra import UNIT, add, const, is_zero, mul, zero_like
 from .errors import UnsupportedError
-from .expr import Add, Differential, Expr, Var
-from .rules.adjoints import pullback
+from .expr import Add, Differential, Expr, MatMul, Var
+from .rules.adjoints import product_adjoint, pullback
 from .rules.differentials import differential
 
 
@@ -69,6 +69,15 @@ def _gradient(f: Expr, x: Var) -> Expr:
                     counts[c] = counts.get(c, 0) + 1
             for child, k in counts.items():
                 contributions.setdefault(child, []).append(g if k == 1 else mul(const(k), g))
+            continue
+        if isinstance(node, MatMul):
+            # The product rule's term for each place C holds, moved at once: ⟨G, L·dC·R⟩ =
+            # ⟨LᵀGRᵀ, dC⟩ (what pullback makes of the differential, without building it).
+            if any(is_zero(c) for c in children):
+                continue  # a factor 0: every term is zero
+            for child in dict.fromkeys(c for c in children if c in dependent):
+                parts = [product_adjoint(children, i, g) for i, c in enumerate(children) if c == child]
+                contributions.setdefault(child, []).append(add(*parts) if len(parts) > 1 else parts[0])
             continue
         for child in dict.fromkeys(c for c in children if c in dependent):
             delta = Differential(child)

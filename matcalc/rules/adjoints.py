@@ -21,20 +21,25 @@ from ..expr import Add, DiagMat, DiagVec, Differential, Expr, Hadamard, MatMul, 
 Moves = list[tuple[Expr, Expr]]  # (operand Eᵢ holding dX, its adjoint Gᵢ)
 
 
-def _matmul(e: MatMul, g: Expr) -> Moves:
-    # A differential rule's result holds exactly one placeholder per product term.
-    i = next(k for k, f in enumerate(e.factors) if f.has_differential)
-    held, others = e.factors[i], e.factors[:i] + e.factors[i + 1:]
+def product_adjoint(factors: tuple[Expr, ...], i: int, g: Expr) -> Expr:
+    """H with ⟨G, F₁⋯dFᵢ⋯Fₙ⟩ = ⟨H, dFᵢ⟩ for the i-th factor of a product."""
+    held, others = factors[i], factors[:i] + factors[i + 1:]
     if held.is_scalar:
         # ⟨G, m·R⟩ = m·⟨G, R⟩ for a scalar factor m
-        return [(held, inner(g, mul(*others)) if others else g)]
+        return inner(g, mul(*others)) if others else g
     scalars = [f for f in others if f.is_scalar]
-    left = [f for f in e.factors[:i] if not f.is_scalar]
-    right = [f for f in e.factors[i + 1:] if not f.is_scalar]
+    left = [f for f in factors[:i] if not f.is_scalar]
+    right = [f for f in factors[i + 1:] if not f.is_scalar]
     # ⟨G, L·M·R⟩ = ⟨Lᵀ G Rᵀ, M⟩
     lt = [transpose(mul(*left))] if left else []
     rt = [transpose(mul(*right))] if right else []
-    return [(held, mul(*scalars, *lt, g, *rt))]
+    return mul(*scalars, *lt, g, *rt)
+
+
+def _matmul(e: MatMul, g: Expr) -> Moves:
+    # A differential rule's result holds exactly one placeholder per product term.
+    i = next(k for k, f in enumerate(e.factors) if f.has_differential)
+    return [(e.factors[i], product_adjoint(e.factors, i, g))]
 
 
 # The node argument is Any: each row receives only its own node type.
