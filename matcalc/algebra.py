@@ -189,7 +189,10 @@ def _collect(terms: list[Expr]) -> tuple[dict[tuple[Expr, ...], Fraction], dict[
 def _term_order(t: Expr) -> tuple[bool, int]:
     # Positive terms before negative ones, fewer transposes first: `Xw − y`, `A + Aᵀ`.
     c, rest = split_coefficient(t)
-    return c < 0, sum(isinstance(f, Transpose) for f in rest)
+    transposes = 0
+    for f in rest:
+        transposes += isinstance(f, Transpose)
+    return c is not _ONE and c < 0, transposes  # (`is`: most terms carry no number)
 
 
 def add(*terms: Expr, keep: Add | None = None) -> Expr:

@@ -181,12 +181,17 @@ CANONICAL: dict[type, Callable[..., Expr]] = {
 MAX_REWRITES = 50
 
 
-def simplify(expr: Expr, fired: list[str] | None = None) -> Expr:
+def simplify(expr: Expr, fired: list[str] | None = None, memo: dict[Expr, Expr] | None = None) -> Expr:
     """Children first, each distinct subtree once; at each node the first rule that
     applies rewrites it, until none does.  `fired`, if given, collects the names of the
-    rules that rewrote something (the derivation steps name them)."""
-    memo: dict[Expr, Expr] = {}
+    rules that rewrote something (the derivation steps name them).  `memo` maps subtrees
+    to their simplified forms: a rule's result is simplified with the memo of the pass
+    that made it, so the subtrees it kept are not simplified again."""
+    if memo is None:
+        memo = {}
     for node in expr.walk():
+        if node in memo:
+            continue
         children = tuple([memo[c] for c in node.children])
         canonical = CANONICAL.get(type(node))
         if canonical:  # also for unchanged children: the input's own y − y must become 0
@@ -205,7 +210,7 @@ def _rewrite(node: Expr, memo: dict[Expr, Expr], fired: list[str] | None) -> Exp
                 if fired is not None:
                     fired.append(rule.__name__)
                 # The new node's own children may be fresh: simplify them too.
-                node = simplify(result, fired) if result not in memo else memo[result]
+                node = simplify(result, fired, memo)
                 break
         else:
             return node
