@@ -16,6 +16,8 @@ from matcalc.errors import EvaluationError, ParseError, ShapeError, UnsupportedE
     ("tr(X", 1, 5, "end of input"),
     ("x @ y", 1, 3, "unexpected character '@'"),
     ("A\n+ )", 2, 3, "unexpected ')'"),
+    ("X^\n T\n  x $", 3, 5, "unexpected character '$'"),  # a token spanning a line break
+    ("‖x‖‖y\n‖ ‖", 2, 4, "end of input"),  # bars: open, close, open, close; the last opens
     ("(Xw - y", 1, 8, "expected ')'"),
     ("", 1, 1, "empty expression"),
 ])
