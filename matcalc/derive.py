@@ -60,14 +60,14 @@ def _gradient(f: Expr, x: Var) -> Expr:
             continue
         g = add(*pending)
         children = node.children
+        held: dict[Expr, int] = {}  # each dependent child, in order, with its occurrences
+        for c in children:
+            if c in dependent:
+                held[c] = held.get(c, 0) + 1
         if isinstance(node, Add):
             # d(T₁ + … + Tₙ) by dT is k·dT for a term occurring k times, so T receives k·G:
             # the rule's result, read off without building an n-term differential per term.
-            counts: dict[Expr, int] = {}  # (a plain dict: Counter's setup costs more than these few terms)
-            for c in children:
-                if c in dependent:
-                    counts[c] = counts.get(c, 0) + 1
-            for child, k in counts.items():
+            for child, k in held.items():
                 contributions.setdefault(child, []).append(g if k == 1 else mul(const(k), g))
             continue
         if isinstance(node, MatMul):
@@ -75,11 +75,11 @@ def _gradient(f: Expr, x: Var) -> Expr:
             # ⟨LᵀGRᵀ, dC⟩ (what pullback makes of the differential, without building it).
             if any(is_zero(c) for c in children):
                 continue  # a factor 0: every term is zero
-            for child in dict.fromkeys(c for c in children if c in dependent):
+            for child in held:
                 parts = [product_adjoint(children, i, g) for i, c in enumerate(children) if c == child]
                 contributions.setdefault(child, []).append(add(*parts) if len(parts) > 1 else parts[0])
             continue
-        for child in dict.fromkeys(c for c in children if c in dependent):
+        for child in held:
             delta = Differential(child)
             dF = differential(node, tuple(delta if c == child else None for c in children))
             # Linear in dC: without dC in it (a factor 0 swallowed it) it is zero.
