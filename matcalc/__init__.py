@@ -8,8 +8,8 @@
 __version__ = "0.1.0"  # before the imports: generated code records it
 
 from .api import Derivative, Expression, derive, from_sympy, mlp, parse
-from .errors import (EvaluationError, MatcalcError, ParseError, ShapeError, UndefinedValueError,
+from .errors import (EvaluationError, LimitError, MatcalcError, ParseError, ShapeError, UndefinedValueError,
                      UnsupportedError)
 
-__all__ = ["Derivative", "EvaluationError", "Expression", "MatcalcError", "ParseError",
+__all__ = ["Derivative", "EvaluationError", "Expression", "LimitError", "MatcalcError", "ParseError",
            "ShapeError", "UndefinedValueError", "UnsupportedError", "__version__", "derive", "from_sympy", "mlp", "parse"]

@@ -26,6 +26,10 @@ class UnsupportedError(MatcalcError):
     """A name, function or operation matcalc does not know or cannot differentiate."""
 
 
+class LimitError(UnsupportedError):
+    """Work or output beyond a documented limit (docs/limits.md): refused before it is done."""
+
+
 class EvaluationError(MatcalcError):
     """Missing or wrongly shaped arrays, or a value where the expression is undefined."""
 
