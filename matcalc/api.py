@@ -156,7 +156,7 @@ def mlp(layers: Sequence[int], hidden: str | Sequence[str] = "relu",
 
     `hidden` is one activation or one per hidden layer (identity, sigmoid, tanh, relu);
     `loss` is mse, softmax_cross_entropy or sigmoid_bce; `output` picks mse's output
-    activation; `layout` "columns" puts samples in columns (the seeds'), "rows" in rows."""
+    activation; `layout` "columns" puts samples in columns (as the blog posts this method comes from do), "rows" in rows."""
     return _mlp(layers, hidden, loss, output, layout, bias)
 
 

@@ -62,7 +62,7 @@ def _parser() -> argparse.ArgumentParser:
     m.add_argument("--output", default=None, metavar="ACT",
                    help="output activation for mse: identity (default), sigmoid or tanh")
     m.add_argument("--layout", default="columns", choices=LAYOUTS,
-                   help="samples as columns (default, as in the seeds) or as rows")
+                   help="samples as columns (default, as in the blog posts this method comes from) or as rows")
     m.add_argument("--no-bias", dest="bias", action="store_false", help="layers without biases")
     m.add_argument("--format", choices=("numpy", "latex"), default="numpy")
     m.add_argument("-o", "--out", metavar="FILE", help="write to FILE instead of standard output")

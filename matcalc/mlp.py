@@ -7,7 +7,7 @@ matcalc's own engine derives every piece of the δ recursion from that specifica
     δˡ = ∂⟨δˡ⁺¹, zˡ⁺¹⟩/∂zˡ                 one layer's adjoint: (Wˡ⁺¹)ᵀδˡ⁺¹ ⊙ f′(zˡ)
     ∂C/∂Wˡ = ∂⟨δˡ, zˡ⟩/∂Wˡ = δˡ(aˡ⁻¹)ᵀ     ∂C/∂bˡ = δˡ
 
-and codegen writes them for a batch.  With samples as columns (the seeds' layout) a batch of
+and codegen writes them for a batch.  With samples as columns (the layout of the blog posts this method comes from) a batch of
 vectors is a matrix, so δˡ(aˡ⁻¹)ᵀ sums the per-sample gradients by itself; ∂C/∂bˡ is summed
 explicitly.  The `rows` layout is the transpose of every formula.  Activations computed in
 the forward pass are reused: σ′(z) = σ(z) ⊙ (1 − σ(z)) becomes a ⊙ (1 − a).

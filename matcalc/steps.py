@@ -90,7 +90,7 @@ def _step(rule: Rule, node: Expr, x: Var, differential: bool, informal: bool = F
 
 # ── the rules a step can name ──────────────────────────────────────────────────────────
 SCALARS = Rule("treat as scalars", r"\text{treat as scalars}",
-               "The seed's shortcut: differentiate as if every operand were a scalar, keeping "
+               "The blog posts' shortcut: differentiate as if every operand were a scalar, keeping "
                "their order; the shapes do not fit yet, so this is a guide, not an equation.")
 NO_DEPENDENCE = Rule("differential", r"\text{differential}",
                      "f does not depend on the variable, so its differential is zero.")
