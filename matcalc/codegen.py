@@ -101,11 +101,17 @@ HELPERS: dict[str, str] = {
 
 @dataclass(frozen=True)
 class Code:
+    """Python text and the level of its loosest operator, by Python's real precedence:
+    `-A @ y` is `(-A) @ y`, a product, not a negation.  `negated` is the code this one
+    negates when its text is a leading minus on it, so a sum writes `a - b`, not `a + -b`."""
     text: str
     prec: int
+    negated: Code | None = None
 
     def at(self, prec: int) -> str:
-        """The text, parenthesized if it binds looser than `prec`."""
+        """The text, parenthesized if it binds looser than `prec`: operands of a
+        left-associative operator are read at its level on the left and one above it on
+        the right (`a - (b - c)`, `a / (b * c)`)."""
         return self.text if self.prec >= prec else f"({self.text})"
 
 
@@ -274,13 +280,13 @@ def _const(value: Fraction) -> Code:
         digits = len(str(abs(value.numerator // value.denominator)))
         raise UnsupportedError(f"a number of {digits} digits in the result is beyond the float64 range "
                                "(about 1.8e308), so NumPy code cannot hold it")
+    if value < 0 and (value.denominator == 1 or float(value) == value):
+        return _minus(_const(-value))
     if value.denominator == 1:
-        text = str(value.numerator)
-    elif float(value) == value:  # exactly representable: 0.5, 0.25
-        text = repr(float(value))
-    else:
-        return Code(f"{value.numerator} / {value.denominator}", MUL)
-    return Code(text, UNARY if value < 0 else ATOM)
+        return atom(str(value.numerator))
+    if float(value) == value:  # exactly representable: 0.5, 0.25
+        return atom(repr(float(value)))
+    return Code(f"{value.numerator} / {value.denominator}", MUL)
 
 
 def _is_broadcast(e: Expr) -> bool:
@@ -316,15 +322,18 @@ def _scale(em: _Emitter, scalars: list[Expr], rest: Code | None) -> Code:
     body = _product(numerators) if numerators else atom("1")
     if denominators:
         body = Code(" / ".join([body.at(MUL)] + [d.at(MUL + 1) for d in denominators]), MUL)
-    # −(a * b) and (−a) * b are equal, so the minus needs no parentheses around a product.
-    return Code("-" + body.at(MUL), UNARY) if negative else body
+    return _minus(body) if negative else body
+
+
+def _minus(body: Code) -> Code:
+    """−body.  −(a * b) and (−a) * b are equal, so a product needs no parentheses; but
+    the minus then binds only its first operand, and the whole text is a product, at MUL."""
+    return Code("-" + body.at(MUL), MUL if body.prec == MUL else UNARY, negated=body)
 
 
 def _negate(code: Code) -> Code:
     """−code, without a double minus."""
-    if code.prec == UNARY and code.text.startswith("-"):
-        return Code(code.text[1:], MUL)
-    return Code("-" + code.at(MUL), UNARY)
+    return code.negated if code.negated is not None else _minus(code)
 
 
 def _product(codes: list[Code]) -> Code:
@@ -339,8 +348,8 @@ def _add(em: _Emitter, e: Add) -> Code:
     for t in e.terms:
         code = _broadcast_scalar(em, t) if full and _is_broadcast(t) else (
             em.c(t) if not _is_broadcast(t) else _standalone_broadcast(em, t))
-        if out and code.text.startswith("-") and code.prec == UNARY:
-            out += " - " + Code(code.text[1:], UNARY).at(MUL)
+        if out and code.negated is not None:
+            out += " - " + code.negated.at(MUL)
         elif out:
             out += " + " + code.at(MUL)
         else:

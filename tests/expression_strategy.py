@@ -50,15 +50,21 @@ def _fallback(shape: tuple[str, str]) -> str:
 
 
 @st.composite
-def expressions(draw, shape: tuple[str, str], depth: int = 3) -> str:
+def expressions(draw, shape: tuple[str, str], depth: int = 3, signed: bool = False) -> str:
+    """`signed` adds the forms whose code needs Python's precedence most: a product with a
+    leading minus (`−A y`, `−2O`, read −(A y)) and a reciprocal (`1 ./ (…)`, `b/(…)`),
+    each as the operand of any operator.  A reciprocal's operand may come near 0, so
+    tests that use `signed` compare values, not finite differences."""
     r, c = shape
     if depth <= 0 or draw(st.integers(0, 4)) == 0:
         options = list(LEAVES.get(shape, [])) + [_fallback(shape)]
         if shape == (ONE, ONE):
             options += ["2", "0.5", "½"]
         return draw(st.sampled_from(options))
-    sub = lambda s: expressions(s, depth - 1)
+    sub = lambda s: expressions(s, depth - 1, signed)
     kinds = ["sum", "difference", "scale", "product", "transpose", "function", "negate"]
+    if signed:
+        kinds += ["negated_product", "negated_product", "reciprocal"]
     if shape != (ONE, ONE):
         kinds += ["hadamard", "hdiv", "divide"]
     if r == c != ONE:
@@ -77,6 +83,19 @@ def expressions(draw, shape: tuple[str, str], depth: int = 3) -> str:
         return f"-{_paren(draw(sub(shape)))}"
     if kind == "scale":
         return f"{_paren(draw(sub((ONE, ONE))))}{_paren(draw(sub(shape)))}"
+    if kind == "negated_product":
+        k = draw(st.sampled_from(DIMS + (ONE,)))
+        minus = draw(st.sampled_from(["-", "−"]))
+        return f"{minus}{_paren(draw(sub((r, k))))}{_paren(draw(sub((k, c))))}"
+    if kind == "reciprocal":
+        form = draw(st.integers(0, 2))
+        if shape == (ONE, ONE):
+            numerator = "1" if form == 0 else _paren(draw(sub(shape)))
+            return f"{numerator}/{_paren(draw(sub(shape)))}"
+        if form == 2:  # division by a scalar
+            return f"{_paren(draw(sub(shape)))}/{_paren(draw(sub((ONE, ONE))))}"
+        numerator = "1" if form == 0 else _paren(draw(sub(shape)))
+        return f"{numerator} ./ {_paren(draw(sub(shape)))}"
     if kind == "product":
         k = draw(st.sampled_from(DIMS + (ONE,)))
         op = draw(st.sampled_from(["", "*", " "]))

@@ -11,15 +11,16 @@ import unicodedata
 
 import numpy as np
 import pytest
-from expression_strategy import ONE, expressions, variable_and_shapes
+from expression_strategy import ONE, declared_shapes, expressions, variable_and_shapes
 from generated import assert_ruff_clean, needs_ruff, run_without_matcalc
 from fd import assert_close, central_difference, draw, random_arrays, rejecting_undefined
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import HealthCheck, assume, given, reject, settings
 from hypothesis import strategies as st
 from identities_table import ROWS, Row
 from test_identities import SIZES, declared, draw_arrays
 
 import matcalc
+from matcalc.errors import ShapeError, UndefinedValueError
 
 
 def load(source: str, name: str):
@@ -303,3 +304,73 @@ def test_names_that_are_builtins_are_renamed_not_called():
     assert "def grad_exec_(exec_, eval_, os):" in source
     value, gradient = load(source, "grad_exec_")(exec_=np.ones(3), eval_=np.arange(3.0), os=np.ones(3))
     assert value == 6.0 and np.array_equal(gradient, np.ones(3))
+
+
+# ── precedence: random expressions with negations and divisions in every operand ─────────
+# Square sizes make a misread chain compute wrong numbers instead of failing on shapes.
+CODE_SHAPES = [(ONE, ONE), ("n", ONE), (ONE, "n"), ("m", "n"), ("n", "n")]
+CODE_SIZES = [{"m": 3, "n": 3, "p": 3}, {"m": 3, "n": 4, "p": 2}]
+CODE_SETTINGS = settings(SETTINGS, max_examples=300)
+
+
+def assert_code_matches(fn, source: str, expected_of, arrays_of, what: str) -> None:
+    """Run generated code at each size and compare with matcalc's evaluator; a draw where
+    the evaluator finds no finite value, or a value too large to compare, is skipped."""
+    compared = 0
+    for sizes in CODE_SIZES:
+        arrays = arrays_of(sizes)
+        try:
+            expected = expected_of(arrays)
+        except UndefinedValueError:
+            continue
+        expected = [np.asarray(e, float) for e in expected]
+        if max((float(np.max(np.abs(e), initial=0.0)) for e in expected), default=0.0) > 1e6:
+            continue
+        with np.errstate(all="ignore"):
+            actual = fn(arrays)
+        for a, e in zip(actual, expected):
+            a = np.asarray(a, float)
+            assert a.shape == e.shape, f"{what}\n{source}"
+            scale = max(1.0, float(np.max(np.abs(e), initial=0.0)))
+            np.testing.assert_allclose(a, e, rtol=1e-6, atol=1e-9 * scale, err_msg=f"{what}\n{source}")
+        compared += 1
+    assume(compared)
+
+
+def parsed_with_a_value(text: str, shapes):
+    """The parsed text; a draw that divides by a constant 0 (`1/(2 - 2)`) is rejected."""
+    try:
+        return matcalc.parse(text, shapes=shapes)
+    except ShapeError as error:
+        if "division by zero" in str(error):
+            reject()
+        raise
+
+
+@CODE_SETTINGS
+@given(data=st.data(), seed=st.integers(0, 2**16))
+def test_random_expression_code_matches_evaluate(data, seed):
+    shape = data.draw(st.sampled_from(CODE_SHAPES))
+    text = data.draw(expressions(shape, depth=4, signed=True))
+    shapes = declared_shapes(text)
+    f = parsed_with_a_value(text, shapes)
+    source = f.numpy_source(name="f")
+    fn = load(source, "f")
+    assert_code_matches(lambda arrays: [call(fn, arrays)], source,
+                        lambda arrays: [f.evaluate(**arrays)],
+                        lambda sizes: random_arrays(shapes, sizes, seed), text)
+
+
+@CODE_SETTINGS
+@given(data=st.data(), choice=st.integers(0, 10), seed=st.integers(0, 2**16))
+def test_random_derivative_code_with_value_matches_evaluate(data, choice, seed):
+    shape = data.draw(st.sampled_from(CODE_SHAPES))
+    text = data.draw(expressions(shape, depth=3, signed=True))
+    wrt, shapes = variable_and_shapes(text, choice)
+    f = parsed_with_a_value(text, shapes)
+    d = matcalc.derive(text, wrt=wrt, shapes=shapes)
+    source = d.numpy_source(name="g", value=True)
+    fn = load(source, "g")
+    assert_code_matches(lambda arrays: call(fn, arrays), source,
+                        lambda arrays: [f.evaluate(**arrays), d.evaluate(**arrays)],
+                        lambda sizes: random_arrays(shapes, sizes, seed), f"∂({text})/∂{wrt} = {d}")
