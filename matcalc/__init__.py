@@ -5,8 +5,7 @@
     2Xᵀ(Xw − y)
 """
 
-__version__ = "0.1.0"  # before the imports: generated code records it
-
+from .version import __version__
 from .api import Derivative, Expression, derive, from_sympy, mlp, parse
 from .errors import (EvaluationError, LimitError, MatcalcError, ParseError, ShapeError, UndefinedValueError,
                      UnsupportedError)

@@ -9,11 +9,12 @@ from typing import Any, TypeVar
 
 import numpy as np
 
-from .build import typed
+from . import calculus
 from .codegen import function_source, parameter_names
 from .errors import MatcalcError, ParseError, UnsupportedError
-from .evaluate import evaluate
+from .evaluator import evaluate, evaluate_tensor
 from .expr import Dim, Expr, Var, free_vars
+from .index_notation import Tensor
 from .mlp import MLP
 from .mlp import mlp as _mlp
 from .parser import normalize_name, parse_syntax, unknown_calls
@@ -21,9 +22,7 @@ from .printing import to_latex, to_text
 from .shapes import conventional_rank, declared_dims, normalize_shapes
 from .steps import Step, derivation
 from .sympy_bridge import from_sympy as _from_sympy, to_sympy as _to_sympy
-from .einsum import evaluate_tensor
-from .indexed import Tensor
-from .jacobian import derivative_chain
+from .typer import typed
 
 T = TypeVar("T")
 NAME = re.compile(r"^[A-Za-zΑ-Ωα-ω][A-Za-z0-9_]*$")
@@ -249,4 +248,4 @@ def derive(expr: str | Expression, wrt: str | Sequence[str],
     if isinstance(f, Tensor):
         raise UnsupportedError(f"{expr!r} is in index notation: derivatives of index-notation "
                                "expressions are not supported; write the expression with matrices")
-    return Derivative(derivative_chain(f, variables), function, variables)
+    return Derivative(calculus.derive(f, variables), function, variables)

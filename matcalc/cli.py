@@ -12,7 +12,7 @@ import json
 import sys
 from collections.abc import Sequence
 
-from . import __version__
+from .version import __version__
 from .api import derive, mlp
 from .errors import MatcalcError
 from .mlp import LAYOUTS, LOSSES

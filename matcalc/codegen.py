@@ -23,7 +23,6 @@ from typing import Any
 from dataclasses import dataclass
 from fractions import Fraction
 
-from .einsum import plans
 from .errors import MatcalcError, UnsupportedError
 from .expr import (
     ONE,
@@ -55,7 +54,7 @@ from .expr import (
     Zero,
     external_shape,
 )
-from .indexed import Tensor
+from .index_notation import Tensor, plans
 from .printing import GREEK_LATEX
 
 # Python precedence levels of generated code, low to high.

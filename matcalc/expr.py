@@ -8,7 +8,7 @@ while evaluation can still return 1-D arrays for vectors.
 Nodes are frozen, slotted dataclasses with tuple children; equal trees compare and hash
 equal (the hash is computed once, at construction), so a tree can be used as a DAG by
 keying dictionaries on its nodes.  Constructors only check shapes: rewriting lives in
-`algebra.py` and `simplify.py`.
+`algebra.py` and `simplifier.py`.
 """
 
 from __future__ import annotations
@@ -132,7 +132,7 @@ class Expr:
     _hash: int = field(init=False, repr=False)
     # Derived at construction, like the shape: the child nodes, whether a differential dA
     # occurs inside, and the nodes of the tree written out, a shared subtree counted at
-    # each use (a derivative is a DAG that can double per level: derive.py bounds it).
+    # each use (a derivative is a DAG that can double per level: calculus/ bounds it).
     children: tuple[Expr, ...] = field(init=False, repr=False)
     has_differential: bool = field(init=False, repr=False)
     written: int = field(init=False, repr=False)
@@ -515,8 +515,32 @@ class Differential(Expr):
         self._finish_unary(self.arg.rows, self.arg.cols, self.arg)
 
 
+# -- index notation (docs/tensors.md; the arrays built from these: index_notation.py) ---
+@dataclass(frozen=True, slots=True, eq=False)
+class Entry(Expr):
+    """M[a,b]: one entry of M (one index for a vector, two for a matrix); a scalar."""
+
+    arg: Expr
+    indices: tuple[str, ...]
+
+    def __post_init__(self) -> None:
+        self._finish(ONE, ONE)
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Delta(Expr):
+    """δ[a,b], the Kronecker delta: 1 where the indices are equal, else 0; both range over `n`."""
+
+    i: str
+    j: str
+    n: Dim
+
+    def __post_init__(self) -> None:
+        self._finish(ONE, ONE)
+
+
 class Tree(Protocol):
-    """Anything made of nodes: an expression, or an array in index notation (indexed.py)."""
+    """Anything made of nodes: an expression, or an array in index notation (index_notation.py)."""
 
     def walk(self) -> Iterator[Expr]: ...
 

@@ -20,17 +20,16 @@ from dataclasses import dataclass
 from fractions import Fraction
 from collections.abc import Callable, Sequence
 
-from . import __version__
+from .version import __version__
 from .algebra import add, apply, const, hadamard, hpow, inner, mul, neg, transpose
-from .codegen import IN_PLACE_CODE, statements
-from .derive import gradient
+from .codegen import HELPERS, IN_PLACE_CODE, statements
+from .calculus import derive
 from .errors import MatcalcError
 from .expr import (
     ONE, Add, Apply, Const, Expr, Hadamard, HPow, LogSumExp, MatMul, Softmax, Sum, Transpose, Var,
     substitute,
 )
 from .printing import to_latex, to_text
-from .simplify import simplify
 
 ACTIVATIONS = ("identity", "sigmoid", "tanh", "relu")
 LAYOUTS = ("columns", "rows")
@@ -156,7 +155,9 @@ def derive_network(spec: Spec) -> Network:
              if spec.activation(l) != "identity"}
 
     def derived(f: Expr, x: Var) -> Expr:
-        return substitute(simplify(gradient(f, x)), known)
+        g = derive(f, (x,))
+        assert isinstance(g, Expr), "a scalar's gradient is a matrix expression"
+        return substitute(g, known)
 
     L = spec.depth
     loss = LOSSES[spec.loss].per_sample(var[f"z{L}"], var["y"], spec.output)
@@ -398,8 +399,6 @@ def _tuple(names: list[str]) -> str:
 
 
 def _helpers(text: str) -> list[str]:
-    from .codegen import HELPERS
-
     out: list[str] = []
     for name in sorted(HELPERS):
         if f"{name}(" in text:

@@ -7,18 +7,18 @@ operand of another product is parenthesized — `Xw ⊙ y` but `y ⊙ (Xw)`.
 
 from __future__ import annotations
 
-from typing import Any, cast
 
 from collections.abc import Callable
 from fractions import Fraction
 
 from .expr import (
-    Add, Apply, Const, Det, DiagMat, DiagVec, Differential, Expr, Hadamard, HPow,
+    Add, Apply, Const, Delta, Det, DiagMat, DiagVec, Differential, Entry, Expr, Hadamard, HPow,
     Identity, Inverse, LogDet, LogSumExp, MatMul, MatPow, Norm1, Norm2, Ones, Softmax, Sum,
     Trace, Transpose, Var, Zero,
     Tree,
 )
 from .functions import ELEMENTWISE
+from .index_notation import Tensor
 
 # Precedence, low to high.
 SUM, NEG, PRODUCT, POSTFIX, ATOM = range(5)
@@ -95,7 +95,7 @@ class Printer:
                 denominator: list[Expr]) -> str:
         raise NotImplementedError
 
-    def __call__(self, e: Expr | Tree) -> str:  # a Tree: a Tensor of indexed.py
+    def __call__(self, e: Expr | Tree) -> str:  # a Tree: a Tensor of index_notation.py
         return self.render(e)[0]
 
     def render(self, e: Expr | Tree) -> tuple[str, int]:
@@ -291,15 +291,15 @@ class TextPrinter(Printer):
 
     _Trace = _Det = _LogDet = _Sum = _Norm1 = _DiagMat = _DiagVec = _Softmax = _LogSumExp = _reduction
 
-    # -- index notation (matcalc/indexed.py) ------------------------------------------
-    def _Entry(self, e: Any) -> tuple[str, int]:
+    # -- index notation (matcalc/index_notation.py) -----------------------------------
+    def _Entry(self, e: Entry) -> tuple[str, int]:
         text, level = self.render(e.arg)
         return (text if level == ATOM else self.paren(text)) + f"[{','.join(e.indices)}]", ATOM
 
-    def _Delta(self, e: Any) -> tuple[str, int]:
+    def _Delta(self, e: Delta) -> tuple[str, int]:
         return f"δ[{e.i},{e.j}]", ATOM
 
-    def _Tensor(self, e: Any) -> tuple[str, int]:
+    def _Tensor(self, e: Tensor) -> tuple[str, int]:
         return f"[{','.join(e.indices)}] ↦ {_index_terms(self, e.body)}", SUM
 
 
@@ -364,12 +364,12 @@ class LatexPrinter(Printer):
     _Trace = _Det = _LogDet = _Sum = _Norm1 = _DiagMat = _DiagVec = _Softmax = _LogSumExp = _reduction
 
 
-    # -- index notation (matcalc/indexed.py) ------------------------------------------
+    # -- index notation (matcalc/index_notation.py) -----------------------------------
     def _indices(self, indices: tuple[str, ...]) -> str:
         names = ["\\" + GREEK_LATEX[i] if i in GREEK_LATEX else i for i in indices]
         return ("" if all(len(n) == 1 for n in names) else " ").join(names)
 
-    def _Entry(self, e: Any) -> tuple[str, int]:
+    def _Entry(self, e: Entry) -> tuple[str, int]:
         text, level = self.render(e.arg)
         if level != ATOM:
             text = self.paren(text)
@@ -377,10 +377,10 @@ class LatexPrinter(Printer):
             text = f"{{{text}}}"
         return f"{text}_{{{self._indices(e.indices)}}}", ATOM
 
-    def _Delta(self, e: Any) -> tuple[str, int]:
+    def _Delta(self, e: Delta) -> tuple[str, int]:
         return rf"\delta_{{{self._indices((e.i, e.j))}}}", ATOM
 
-    def _Tensor(self, e: Any) -> tuple[str, int]:
+    def _Tensor(self, e: Tensor) -> tuple[str, int]:
         return rf"\left[{_index_terms(self, e.body)}\right]_{{{self._indices(e.indices)}}}", ATOM
 
 
@@ -391,17 +391,17 @@ def _index_terms(printer: Printer, body: Expr) -> str:
     # A delta whose index no entry fixes carries its range, δ_m[i,j], so the text parses
     # back with every size known.
     bound = {i for t in terms for f in (t.factors if isinstance(t, MatMul) else (t,))
-             if type(f).__name__ == "Entry" for i in cast(Any, f).indices}
+             if isinstance(f, Entry) for i in f.indices}
     for n, term in enumerate(terms):
         coefficient, factors = Fraction(1), []
         parts = term.factors if isinstance(term, MatMul) else (term,)
         chain = [f for f in parts if not f.is_scalar]  # one scalar product, xᵀy
         if chain:
             parts = tuple(f for f in parts if f.is_scalar) + (MatMul(tuple(chain)),)
-        for f in cast(tuple[Any, ...], parts):
+        for f in parts:
             if isinstance(f, Const):
                 coefficient *= f.value
-            elif isinstance(printer, TextPrinter) and type(f).__name__ == "Delta" and not (
+            elif isinstance(printer, TextPrinter) and isinstance(f, Delta) and not (
                     f.i in bound and f.j in bound):
                 size = f.n if isinstance(f.n, int) else f"_{f.n}"
                 factors.append(f"δ{size}[{f.i},{f.j}]")

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from collections.abc import Callable, Mapping, Sequence
 
 from .errors import ShapeError
-from .expr import ONE, Dim, _One
+from .expr import ONE, Dim
 
 SCALAR_GREEK = set("αβγηλμε")
 
@@ -104,7 +104,7 @@ class Unifier:
         if isinstance(b, DimVar):
             a, b = b, a
         if isinstance(a, DimVar):
-            if isinstance(b, _One) and not a.may_be_one:
+            if b is ONE and not a.may_be_one:
                 return False
             self._parent[a] = b
             return True

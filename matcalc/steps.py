@@ -17,7 +17,7 @@ from fractions import Fraction
 from collections.abc import Callable
 
 from .algebra import UNIT, ZERO, add, hadamard, is_zero, mul, transpose, zero_like
-from .derive import gradient
+from .calculus import derive
 from .expr import (
     ONE, Add, Apply, Det, DiagMat, DiagVec, Differential, Expr, Hadamard, HPow,
     Identity, Inverse, LogDet, LogSumExp, MatMul, MatPow, Norm1, Norm2, Ones, Softmax, Sum,
@@ -26,7 +26,7 @@ from .expr import (
 from .printing import to_latex, to_text
 from .rules.adjoints import ADJOINTS
 from .rules.differentials import DIFFERENTIALS
-from .simplify import RULES as SIMPLIFY_RULES, simplify
+from .simplifier import RULES as SIMPLIFY_RULES, simplify
 
 # Beyond these sizes the moves are no longer worth reading: the steps fall back to one
 # generic step (the result is the same; only the description is shorter).
@@ -195,7 +195,8 @@ def _scalarize(f: Expr) -> Expr:
 
 def _scalar_step(f: Expr, x: Var) -> list[Step]:
     try:
-        guess = simplify(gradient(_scalarize(f), Var(x.name, (ONE, ONE))))
+        guess = derive(_scalarize(f), (Var(x.name, (ONE, ONE)),))
+        assert isinstance(guess, Expr), "a scalar's derivative is a matrix expression"
     except Exception:  # noqa: BLE001 — an informal guide only: when it cannot be formed, it is left out
         return []
     return [_step(SCALARS, guess, x, differential=False, informal=True)]

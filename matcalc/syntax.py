@@ -1,6 +1,6 @@
 """The untyped syntax tree the parser produces: what was written, where, before shapes.
 
-The typing step (`build.py`) turns it into expression nodes; keeping the two apart lets
+The typing step (`typer.py`) turns it into expression nodes; keeping the two apart lets
 the grammar change without touching the mathematics.
 """
 

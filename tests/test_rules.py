@@ -13,14 +13,14 @@ import pytest
 
 from fd import assert_close, draw
 from matcalc import algebra as alg
-from matcalc.evaluate import evaluate
+from matcalc.evaluator import evaluate
 from matcalc.expr import (
     ONE, Add, Apply, Det, DiagMat, DiagVec, Differential, Hadamard, HPow, Inverse, LogDet,
     LogSumExp, MatMul, MatPow, Norm1, Norm2, Ones, Softmax, Sum, Trace, Transpose, Var, substitute,
 )
 from matcalc.functions import ELEMENTWISE
 from matcalc.rules.differentials import DIFFERENTIALS, differential
-from matcalc.simplify import RULES, simplify
+from matcalc.simplifier import RULES, simplify
 
 SIZES = {"m": 3, "n": 4, "p": 2}
 A = Var("A", ("m", "n"))

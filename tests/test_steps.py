@@ -24,7 +24,7 @@ from fd import draw, rejecting_undefined
 from identities_table import ROWS
 from matcalc import steps as steps_module
 from matcalc.cli import main
-from matcalc.evaluate import evaluate
+from matcalc.evaluator import evaluate
 from matcalc.expr import Differential, Var, free_vars, substitute
 from test_identities import SIZES, declared, draw_arrays
 import itertools

@@ -25,7 +25,7 @@ from identities_table import ROWS, Row
 import matcalc
 from matcalc import expr as nodes
 from matcalc.api import Expression
-from matcalc.evaluate import evaluate as evaluate_node
+from matcalc.evaluator import evaluate as evaluate_node
 from matcalc.functions import ELEMENTWISE
 from matcalc.sympy_bridge import INSTALL_HINT, _ToSympy
 

@@ -56,10 +56,10 @@ ADJOINTS: dict[type, Callable[[Any, Expr], Moves]] = {
 }
 
 
-def pullback(e: Expr, g: Expr, delta: Differential) -> Expr:
-    """H such that ⟨G, E⟩ = ⟨H, dX⟩, for E linear in `delta` = dX and G shaped like E."""
-    if e == delta:
+def pullback(e: Expr, g: Expr, dx: Differential) -> Expr:
+    """H such that ⟨G, E⟩ = ⟨H, dX⟩, for E linear in `dx` = dX and G shaped like E."""
+    if e == dx:
         return g
-    parts = [pullback(child, h, delta) for child, h in ADJOINTS[type(e)](e, g)]
+    parts = [pullback(child, h, dx) for child, h in ADJOINTS[type(e)](e, g)]
     # A one-operand move passes its result through unchanged (no re-collection by add).
     return add(*parts) if len(parts) > 1 or isinstance(e, (Add, Hadamard)) else parts[0]

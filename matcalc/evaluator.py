@@ -1,7 +1,12 @@
-"""Reference NumPy semantics of expression nodes.
+"""Reference NumPy semantics of expression nodes, and of arrays in index notation.
 
 Values are 2-D internally ((rows, cols), an absent axis of size 1) so every product is a
 matrix product; arrays come in and go out in the user's layout (vectors 1-D, scalars float).
+
+Index notation is evaluated term by term with numpy.einsum (index_notation.plans): a
+Kronecker delta between two free indices is not built as an array: the term is computed
+with the two indices merged and added into the diagonal view of the result that they
+select.  So nothing larger than the result (or the entries' own matrices) is allocated.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from .expr import (
     Trace, Transpose, Var, Zero, external_shape, free_vars,
 )
 from .functions import ELEMENTWISE
+from .index_notation import Tensor, plans
 from .printing import to_text
 
 
@@ -142,7 +148,7 @@ def _scalar(x: float) -> np.ndarray:
 
 
 # The node argument is Any: each row receives only its own node type.
-RULES: dict[type, Callable[[Any, list[Any]], Any]] = {  # ndarray, or _Diagonal for diag(v)
+NUMPY_VALUES: dict[type, Callable[[Any, list[Any]], Any]] = {  # ndarray, or _Diagonal for diag(v)
     MatMul: _matmul,
     Add: lambda n, v: sum(v[1:], v[0]),
     Hadamard: lambda n, v: np.prod(np.stack(v), axis=0),
@@ -194,7 +200,7 @@ def evaluate_internal(expr: Expr, values: Mapping[str, np.ndarray], sizes: Mappi
                 args = [memo[c] for c in node.children]
                 if not isinstance(node, MatMul):
                     args = [_dense(v) for v in args]
-                memo[node] = RULES[type(node)](node, args)
+                memo[node] = NUMPY_VALUES[type(node)](node, args)
     result = _dense(memo[expr])
     # Only the result is checked on the way (a pass per node would double the cost of a
     # cheap expression such as A + Aᵀ); an intermediate inf that the result does not keep,
@@ -202,6 +208,41 @@ def evaluate_internal(expr: Expr, values: Mapping[str, np.ndarray], sizes: Mappi
     if not all_finite(result):
         raise UndefinedValueError(_first_not_finite(expr, memo))
     return result
+
+
+def evaluate_tensor(t: Tensor, arrays: Mapping[str, Any], variables: Mapping[str, Var],
+                    required: Collection[str] | None = None) -> np.ndarray:
+    """The S + V array of `t` for the given arrays (as `evaluate`)."""
+    values, sizes = bind_dimensions(variables, arrays, required)
+    out = np.zeros(tuple(_size(d, sizes) for d in t.dims))
+    memo: dict[Expr, np.ndarray] = {}
+
+    def value(e: Expr) -> np.ndarray:
+        if e not in memo:
+            memo[e] = evaluate_internal(e, values, sizes)
+        return memo[e]
+
+    with np.errstate(all="ignore"):
+        for plan in plans(t):
+            scale = as_float(plan.coefficient)
+            for f in plan.scalars:
+                scale *= float(value(f)[0, 0])
+            operands = [_vector_as_1d(value(e), e) for e in plan.entries]
+            view = np.einsum(f"{plan.target}->{plan.reps}", out) if plan.target != plan.reps else out
+            term = (np.einsum(f"{plan.spec}->{plan.present}", *operands, optimize=len(operands) > 1)
+                    if operands else np.array(1.0))
+            # Free indices no factor mentions broadcast (the term is constant along them).
+            term = term.reshape(tuple(view.shape[plan.reps.index(ch)] if ch in plan.present else 1
+                                      for ch in plan.reps))
+            view += scale * term
+    if not all_finite(out):  # each part was finite: a coefficient or a sum of terms overflowed
+        raise UndefinedValueError("overflow: the derivative's value exceeds the float64 range")
+    return out
+
+
+def _vector_as_1d(v: np.ndarray, e: Expr) -> np.ndarray:
+    """A vector's value as a 1-D array (values are 2-D internally)."""
+    return v.reshape(tuple(n for n, d in zip(v.shape, (e.rows, e.cols)) if d is not ONE))
 
 
 def all_finite(a: np.ndarray) -> bool:

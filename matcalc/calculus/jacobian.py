@@ -1,13 +1,12 @@
-"""Jacobians, Hessians and higher derivatives, in the layout S + V.
+"""Derivatives that are not gradients — Jacobians, Hessians, higher derivatives — by index
+notation, in the layout S + V.
 
-Scalar functions keep the reverse-mode gradient of `derive.py`.  Anything else goes
-through index notation: the forward differential dF (the same rule table) is written
+The total differential dF (the rule table of rules/differentials.py) is written
 entrywise, dF[i,j] = Σ (terms linear in dX[a,b]); replacing dX[a,b] by δ[a,k] δ[b,l] and
 contracting the deltas gives ∂F[i,j]/∂X[k,l].  A result of rank ≤ 2 whose terms are chains
-(every index in at most two factors) is read back as matrices — A[i,a] s[a] B[a,k] is
-A diag(s) B, u[i] v[k] is u vᵀ, y[i] δ[i,k] is diag(y) — so Jacobians and Hessians print in
-textbook form; the rest stay in index notation.  A second derivative differentiates the
-first one again (each entry's matrix by the product rule), so wrt=[a, b] has shape
+is read back as matrices (matrix_form.py), so Jacobians and Hessians print in textbook
+form; the rest stay in index notation.  A derivative of an array in index notation
+differentiates each entry's matrix by the product rule, so a second derivative has shape
 S + Va + Vb.
 """
 
@@ -16,25 +15,24 @@ from __future__ import annotations
 from typing import cast
 
 from fractions import Fraction
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 
-from .algebra import add, hadamard, identity, is_zero, mul, transpose
-from .derive import _depends_on, gradient
-from .expr import (
-    ONE, Add, Const, DiagMat, DiagVec, Differential, Dim, Expr, Hadamard, Identity, MatMul, Ones,
-    Sum, Trace, Transpose, Var, Zero,
+from ..algebra import add, hadamard, identity, is_zero, mul, transpose
+from ..expr import (
+    ONE, Add, Const, Delta, DiagMat, DiagVec, Differential, Dim, Entry, Expr, Hadamard, Identity, MatMul,
+    Ones, Sum, Trace, Transpose, Var, Zero,
 )
-from .indexed import (
-    Delta, Entry, Tensor, Term, canonical, column, contract, entry, expand, index_range,
-    indices_of, rename,
+from ..index_notation import (
+    Tensor, Term, canonical, column, contract, entry, expand, index_name_run, index_range, indices_of,
+    rename,
 )
-from .rules.differentials import differential
-from .simplify import simplify
+from ..rules.differentials import differential
+from ..simplifier import simplify
+from .gradient import depends_on
 
-FREE_NAMES = "ijklpqrstuvw"
-SUMMED_NAMES = "abcdefghmnoxyz" + "αβγεζηθκλμνξρτφχψω"
-
-Result = Expr | Tensor
+# The printed names of a result's indices: its own axes, then the summed ones.
+FREE_LETTERS = "ijklpqrstuvw"
+SUMMED_LETTERS = "abcdefghmnoxyz" + "αβγεζηθκλμνξρτφχψω"
 
 
 class _Names:
@@ -53,10 +51,10 @@ class _Names:
         return name
 
 
-def forward_differential(f: Expr, x: Var) -> Expr | None:
+def total_differential(f: Expr, x: Var) -> Expr | None:
     """dF with dX = Differential(x), children before parents (None when F does not depend on x)."""
     d: dict[Expr, Expr] = {x: Differential(x)}
-    for node in _depends_on(f, x):
+    for node in depends_on(f, x):
         if node == x:
             continue
         dn = differential(node, tuple(d.get(c) for c in node.children))
@@ -65,35 +63,36 @@ def forward_differential(f: Expr, x: Var) -> Expr | None:
     return d.get(f)
 
 
-def _linear_terms(e: Expr, row: str | None, col: str | None, seed: tuple[str | None, str | None],
+def _linear_terms(e: Expr, row: str | None, col: str | None, wrt_at: tuple[str | None, str | None],
                   names: _Names) -> list[Term]:
-    """Entry (row, col) of E, linear in dX, with dX[a,b] written δ[a,k] δ[b,l] for seed (k, l)."""
+    """Entry (row, col) of E, linear in dX, with dX[a,b] written δ[a,k] δ[b,l] where
+    wrt_at = (k, l) are the result's indices of X."""
     if not e.has_differential:
         return [(Fraction(1), (entry(e, row, col),))]
     if isinstance(e, Differential):
         return [(Fraction(1), tuple(Delta(cast(str, a), s, names.dims[s])
-                                    for a, s in zip((row, col), seed) if s is not None))]
+                                    for a, s in zip((row, col), wrt_at) if s is not None))]
     if isinstance(e, Add):
         return [t for term in e.terms if term.has_differential
-                for t in _linear_terms(term, row, col, seed, names)]
+                for t in _linear_terms(term, row, col, wrt_at, names)]
     if isinstance(e, Transpose):
-        return _linear_terms(e.arg, col, row, seed, names)
+        return _linear_terms(e.arg, col, row, wrt_at, names)
     if isinstance(e, MatMul):
-        return _product_terms(e, row, col, seed, names)
+        return _product_terms(e, row, col, wrt_at, names)
     if isinstance(e, Hadamard):
         i = next(k for k, f in enumerate(e.factors) if f.has_differential)
         others = e.factors[:i] + e.factors[i + 1:]
-        return _times(entry(hadamard(*others), row, col), _linear_terms(e.factors[i], row, col, seed, names))
+        return _times(entry(hadamard(*others), row, col), _linear_terms(e.factors[i], row, col, wrt_at, names))
     if isinstance(e, Trace):
         a = names.fresh(e.arg.rows)
-        return _linear_terms(e.arg, a, a, seed, names)
+        return _linear_terms(e.arg, a, a, wrt_at, names)
     if isinstance(e, Sum):
         a, b = names.fresh(e.arg.rows), names.fresh(e.arg.cols)
-        return _linear_terms(e.arg, a, b, seed, names)
+        return _linear_terms(e.arg, a, b, wrt_at, names)
     if isinstance(e, DiagMat):
-        return _times(Delta(row, col, e.rows), _linear_terms(e.arg, row, None, seed, names))  # type: ignore[arg-type]
+        return _times(Delta(row, col, e.rows), _linear_terms(e.arg, row, None, wrt_at, names))  # type: ignore[arg-type]
     if isinstance(e, DiagVec):
-        return _linear_terms(e.arg, row, row, seed, names)
+        return _linear_terms(e.arg, row, row, wrt_at, names)
     raise AssertionError(f"{type(e).__name__} is not linear in a differential")
 
 
@@ -102,7 +101,7 @@ def _times(factor: Expr, terms: list[Term]) -> list[Term]:
 
 
 def _product_terms(e: MatMul, row: str | None, col: str | None,
-                   seed: tuple[str | None, str | None], names: _Names) -> list[Term]:
+                   wrt_at: tuple[str | None, str | None], names: _Names) -> list[Term]:
     """(L H R)[i,j] = Σ L[i,a] H[a,b] R[b,j] for the one factor H that holds dX."""
     i = next(k for k, f in enumerate(e.factors) if f.has_differential)
     held = e.factors[i]
@@ -116,7 +115,7 @@ def _product_terms(e: MatMul, row: str | None, col: str | None,
     if held.is_scalar:
         rest = [f for f in e.factors if not f.is_scalar]
         outer = [entry(mul(*rest), row, col)] if rest else []
-        inner = _linear_terms(held, None, None, seed, names)
+        inner = _linear_terms(held, None, None, wrt_at, names)
     else:
         left = [f for f in e.factors[:i] if not f.is_scalar]
         right = [f for f in e.factors[i + 1:] if not f.is_scalar]
@@ -125,11 +124,11 @@ def _product_terms(e: MatMul, row: str | None, col: str | None,
         before = (entry(mul(*left), row, a),) if left else ()
         after = (entry(mul(*right), b, col),) if right else ()
         return [(coefficient * c, tuple(scalars) + before + fs + after)
-                for c, fs in _linear_terms(held, a, b, seed, names)]
+                for c, fs in _linear_terms(held, a, b, wrt_at, names)]
     return [(coefficient * c, tuple(scalars) + tuple(outer) + fs) for c, fs in inner]
 
 
-def _differentiate_terms(terms: list[Term], x: Var, seed: tuple[str | None, str | None],
+def _differentiate_terms(terms: list[Term], x: Var, wrt_at: tuple[str | None, str | None],
                          names: _Names) -> list[Term]:
     """Product rule over each term's factors; d(M[a,b]) is the entry (a, b) of dM."""
     out: list[Term] = []
@@ -138,7 +137,7 @@ def _differentiate_terms(terms: list[Term], x: Var, seed: tuple[str | None, str 
             arg = f.arg if isinstance(f, Entry) else f
             if isinstance(f, Delta) or not any(n == x for n in arg.walk()):
                 continue
-            d = forward_differential(arg, x)
+            d = total_differential(arg, x)
             if d is None:
                 continue
             if isinstance(f, Entry):
@@ -147,16 +146,14 @@ def _differentiate_terms(terms: list[Term], x: Var, seed: tuple[str | None, str 
                     (idx[0], None) if arg.cols is ONE else (None, idx[0]))
             else:
                 row, col = None, None
-            for c2, fs in _linear_terms(d, row, col, seed, names):
+            for c2, fs in _linear_terms(d, row, col, wrt_at, names):
                 out.append((c * c2, factors[:pos] + fs + factors[pos + 1:]))
     return out
 
 
-def derivative(f: Result, x: Var) -> Result:
-    """∂f/∂x in the layout S + V: a matrix expression when the result has rank ≤ 2 and a
-    matrix form, else a Tensor in index notation."""
-    if isinstance(f, Expr) and f.is_scalar:
-        return simplify(gradient(f, x))
+def jacobian(f: Expr | Tensor, x: Var) -> Expr | Tensor:
+    """∂f/∂x in the layout S + V, for f not a scalar expression: a matrix expression when the
+    result has rank ≤ 2 and a matrix form, else a Tensor in index notation."""
     names = _Names()
     if isinstance(f, Tensor):
         mapping = {}
@@ -175,19 +172,19 @@ def derivative(f: Result, x: Var) -> Result:
         row, col = names.fresh(f.rows), names.fresh(f.cols)
         out = tuple(i for i in (row, col) if i is not None)
         terms = [(Fraction(1), (entry(f, row, col),))]
-    seed = (names.fresh(x.rows), names.fresh(x.cols))
-    free = out + tuple(s for s in seed if s is not None)
+    wrt_at = (names.fresh(x.rows), names.fresh(x.cols))
+    free = out + tuple(s for s in wrt_at if s is not None)
     dims = tuple(names.dims[i] for i in free)
-    raw = _differentiate_terms(terms, x, seed, names)
-    letters = dict(zip(free, FREE_NAMES))
-    done = [canonical(contract(c, fs, free), free, SUMMED_NAMES) for c, fs in raw]
+    raw = _differentiate_terms(terms, x, wrt_at, names)
+    letters = dict(zip(free, index_name_run(FREE_LETTERS)))
+    done = [canonical(contract(c, fs, free), free, index_name_run(SUMMED_LETTERS)) for c, fs in raw]
     done = [(c, tuple(_tidy(rename(g, letters)) for g in fs)) for c, fs in done if c != 0]
     done = [(c, fs) for c, fs in done if not any(  # an entry of a matrix that simplified to 0
         is_zero(g.arg if isinstance(g, Entry) else g) for g in fs)]
     final_free = tuple(letters[i] for i in free)
     dims_of = dict(zip(final_free, dims))
     if len(final_free) <= 2:
-        matrix = _as_matrix(done, final_free, dims_of)
+        matrix = as_matrix(done, final_free, dims_of)
         if matrix is not None:
             return simplify(matrix)
     body = add(*(mul(Const(c), *fs) for c, fs in done)) if done else Const(Fraction(0))
@@ -379,7 +376,9 @@ def _joined(g: _Graph, r: str, c: str) -> bool:
     return c in seen
 
 
-def _as_matrix(terms: list[Term], free: tuple[str, ...], dims: dict[str, Dim]) -> Expr | None:
+def as_matrix(terms: list[Term], free: tuple[str, ...], dims: dict[str, Dim]) -> Expr | None:
+    """The sum of `terms` as a matrix expression indexed by `free` (at most two indices:
+    rows, then columns), or None when a term is not a chain."""
     rows = dims[free[0]] if free else ONE
     cols = dims[free[1]] if len(free) == 2 else ONE
     if not terms:
@@ -391,11 +390,3 @@ def _as_matrix(terms: list[Term], free: tuple[str, ...], dims: dict[str, Dim]) -
             return None
         pieces.append(mul(Const(c), m))
     return add(*pieces)
-
-
-def derivative_chain(f: Expr, wrt: Sequence[Var]) -> Result:
-    """∂f/∂wrt[0], then by wrt[1], …: shape S + V₀ + V₁ + …."""
-    result: Result = f
-    for x in wrt:
-        result = derivative(result, x)
-    return result

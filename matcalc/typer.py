@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping
 
 from .errors import ShapeError, UnsupportedError
 from .expr import (
-    ONE, Add, Apply, Const, Det, DiagMat, DiagVec, Dim, Expr, Hadamard, HPow, Identity,
+    ONE, Add, Apply, Const, Delta, Det, DiagMat, DiagVec, Dim, Entry, Expr, Hadamard, HPow, Identity,
     Inverse, LogDet, LogSumExp, MatMul, MatPow, Norm1, Norm2, Ones, Softmax, Sum, Trace,
     Transpose, Var, exact_power, shape_text,
 )
@@ -21,7 +21,7 @@ from .algebra import flatten_product
 from .functions import ELEMENTWISE
 from .shapes import DimVar, Term, Unifier, conventional_rank
 from .syntax import Binary, Call, IndexForm, Indexed, Name, Neg, Number, Postfix, Syntax
-from .indexed import Delta, Entry, Tensor, delta_size, is_delta_name
+from .index_notation import Tensor, delta_size, is_delta_name
 
 Shape = tuple[Term, Term]
 SCALAR: Shape = (ONE, ONE)

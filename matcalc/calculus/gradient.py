@@ -10,14 +10,14 @@ collect to 2(Xw − y) before travelling further — the textbook form falls out
 
 from __future__ import annotations
 
-from .algebra import UNIT, add, const, is_zero, mul, zero_like
-from .errors import UnsupportedError
-from .expr import Add, Differential, Expr, MatMul, Var
-from .rules.adjoints import product_adjoint, pullback
-from .rules.differentials import differential
+from ..algebra import UNIT, add, const, is_zero, mul, zero_like
+from ..errors import UnsupportedError
+from ..expr import Add, Differential, Expr, MatMul, Var
+from ..rules.adjoints import product_adjoint, pullback
+from ..rules.differentials import differential
 
 
-def _depends_on(f: Expr, x: Var) -> list[Expr]:
+def depends_on(f: Expr, x: Var) -> list[Expr]:
     """The subtrees of f that contain x (x included), children before parents."""
     dependent: set[Expr] = set()
     order: list[Expr] = []
@@ -47,7 +47,7 @@ def gradient(f: Expr, x: Var) -> Expr:
 
 def _gradient(f: Expr, x: Var) -> Expr:
     assert f.is_scalar, "gradient() needs a scalar function"
-    order = _depends_on(f, x)
+    order = depends_on(f, x)
     if not order or order[-1] != f:
         return zero_like(x)
     dependent = set(order)
@@ -80,9 +80,9 @@ def _gradient(f: Expr, x: Var) -> Expr:
                 contributions.setdefault(child, []).append(add(*parts) if len(parts) > 1 else parts[0])
             continue
         for child in held:
-            delta = Differential(child)
-            dF = differential(node, tuple(delta if c == child else None for c in children))
+            dc = Differential(child)
+            dF = differential(node, tuple(dc if c == child else None for c in children))
             # Linear in dC: without dC in it (a factor 0 swallowed it) it is zero.
             if dF is not None and dF.has_differential:
-                contributions.setdefault(child, []).append(pullback(dF, g, delta))
+                contributions.setdefault(child, []).append(pullback(dF, g, dc))
     return add(*contributions[x]) if x in contributions else zero_like(x)

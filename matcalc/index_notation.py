@@ -1,50 +1,32 @@
-"""Index (Einstein) notation: entries, Kronecker deltas, and tensors built from them.
+"""Index (Einstein) notation: arrays built from entries and Kronecker deltas.
 
 A derivative with no matrix form (∂(AXB)/∂X is 4-D) is written entrywise:
 `[i,j,k,l] ↦ A[i,k] B[l,j]` — the array whose (i, j, k, l) entry is the body, an index
 repeated in a term and not listed on the left being summed.  The body is an ordinary
-scalar expression whose factors are entries `M[a,b]`, deltas `δ[a,b]` and index-free
-scalars, so the algebra constructors collect its like terms as for any product.
+scalar expression whose factors are entries `M[a,b]`, deltas `δ[a,b]` (the nodes `Entry`
+and `Delta` of expr.py) and index-free scalars, so the algebra constructors collect its
+like terms as for any product.
 
-This module holds the nodes and the term-level operations shared by the derivation
-(`jacobian.py`) and the evaluator (`einsum.py`): expansion into a sum of products,
-delta contraction and renaming of indices.
+This module holds the array (`Tensor`), the term-level operations shared by the typing
+of index forms, the derivation (calculus/jacobian.py), the evaluator and the code
+generator — expansion into a sum of products, delta contraction, renaming of indices,
+fresh index names — and the plan that computes a term with one `numpy.einsum`.
 """
 
 from __future__ import annotations
 
+import itertools
+import string
 from dataclasses import dataclass, field
 from fractions import Fraction
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 
 from .algebra import transpose
-from .errors import UnsupportedError
+from .errors import EvaluationError, UnsupportedError
 from .expr import (
-    ONE, Add, Const, DiagVec, Dim, Expr, HPow, Identity, MatMul, Ones, Trace, Transpose, Var,
+    ONE, Add, Const, Delta, DiagVec, Dim, Entry, Expr, HPow, Identity, MatMul, Ones, Trace, Transpose,
+    Var,
 )
-
-
-@dataclass(frozen=True, slots=True, eq=False)
-class Entry(Expr):
-    """M[a,b]: one entry of M (one index for a vector, two for a matrix); a scalar."""
-
-    arg: Expr
-    indices: tuple[str, ...]
-
-    def __post_init__(self) -> None:
-        self._finish(ONE, ONE)
-
-
-@dataclass(frozen=True, slots=True, eq=False)
-class Delta(Expr):
-    """δ[a,b]: 1 where the indices are equal, else 0; both range over `n`."""
-
-    i: str
-    j: str
-    n: Dim
-
-    def __post_init__(self) -> None:
-        self._finish(ONE, ONE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,10 +129,10 @@ def contract(coefficient: Fraction, factors: tuple[Expr, ...], free: tuple[str, 
                     factors = rest + (Delta(kept, kept, f.n) if kept in free else Trace(Identity(f.n)),)
                 break
         else:
-            return coefficient, _drop_ones(factors, free)
+            return coefficient, _drop_ones_entries(factors, free)
 
 
-def _drop_ones(factors: tuple[Expr, ...], free: tuple[str, ...]) -> tuple[Expr, ...]:
+def _drop_ones_entries(factors: tuple[Expr, ...], free: tuple[str, ...]) -> tuple[Expr, ...]:
     """𝟙[a,b] = 1 is dropped when each of its indices stays bound elsewhere in the term."""
     out = list(factors)
     for f in factors:
@@ -174,11 +156,21 @@ def index_range(factor: Expr, index: str) -> Dim:
     return arg.rows if factor.indices[0] == index else arg.cols
 
 
-def canonical(term: Term, free: tuple[str, ...], summed_names: str) -> Term:
-    """Summed indices renamed a, b, c, … in order of appearance, so equal terms meet."""
+def index_name_run(letters: str, taken: Collection[str] = ()) -> Iterator[str]:
+    """Index names without end: each letter, then each letter with 1, 2, … appended (`i`,
+    …, `w`, `i1`, …: names the grammar reads as one index), skipping the `taken` ones."""
+    for suffix in itertools.chain(("",), map(str, itertools.count(1))):
+        for letter in letters:
+            if letter + suffix not in taken:
+                yield letter + suffix
+
+
+def canonical(term: Term, free: tuple[str, ...], summed_names: Iterator[str]) -> Term:
+    """Summed indices renamed in order of appearance, from `summed_names` (a fresh run of
+    names for each term, so equal terms meet)."""
     coefficient, factors = term
     mapping: dict[str, str] = {}
-    names = iter(n for n in summed_names if n not in free)
+    names = (n for n in summed_names if n not in free)
     for f in factors:
         for i in indices_of(f):
             if i not in free and i not in mapping:
@@ -239,3 +231,68 @@ def is_delta_name(name: str) -> bool:
 def column(e: Expr) -> Expr:
     """A vector entry's argument as a column vector (a row vector is transposed)."""
     return transpose(e) if e.rows is ONE else e
+
+
+# -- evaluation plans ----------------------------------------------------------------------
+@dataclass(frozen=True)
+class TermPlan:
+    """One term of a tensor as one einsum: `coefficient · Π scalars · einsum(spec → present)`
+    added into the view `target → reps` of the result (deltas between free indices merge
+    them: the view is a diagonal of the result, never a delta array).  The evaluator
+    (evaluator.py) runs a plan; the code generator (codegen.py) writes it out."""
+    coefficient: Fraction
+    scalars: tuple[Expr, ...]   # scalar factors
+    entries: tuple[Expr, ...]   # the matrices or vectors whose entries the term multiplies
+    spec: str                   # einsum inputs, one subscript string per entry: "ik,lj"
+    present: str                # the einsum's output: the free letters the entries carry
+    target: str                 # the result's subscripts, merged letters repeated: "ijil"
+    reps: str                   # the distinct letters of target, in order: "ijl"
+
+
+def plans(t: Tensor) -> list[TermPlan]:
+    """The einsum plan of every nonzero term of t."""
+    out = []
+    for coefficient, factors in expand(t.body):
+        coefficient, factors = contract(coefficient, factors, t.indices)
+        if coefficient != 0:
+            out.append(_plan(coefficient, factors, t.indices))
+    return out
+
+
+def _plan(coefficient: Fraction, factors: tuple[Expr, ...], free: tuple[str, ...]) -> TermPlan:
+    # Deltas left after contraction join free indices: merge each pair into one.
+    parent = {i: i for i in free}
+
+    def find(i: str) -> str:
+        while parent[i] != i:
+            i = parent[i]
+        return i
+
+    scalars: list[Expr] = []
+    entries: list[Expr] = []
+    subscripts: list[tuple[str, ...]] = []
+    for f in factors:
+        if isinstance(f, Delta):
+            a, b = find(f.i), find(f.j)
+            if a != b:
+                parent[max(a, b, key=free.index)] = min(a, b, key=free.index)
+        elif isinstance(f, Entry):
+            entries.append(f.arg)
+            subscripts.append(f.indices)
+        else:
+            scalars.append(f)
+    letters: dict[str, str] = {}
+
+    def letter(i: str) -> str:
+        i = find(i) if i in parent else i
+        if i not in letters:
+            if len(letters) >= 52:
+                raise EvaluationError("a term of this tensor has more than 52 indices")
+            letters[i] = string.ascii_letters[len(letters)]
+        return letters[i]
+
+    target = "".join(letter(i) for i in free)
+    reps = "".join(dict.fromkeys(target))
+    spec = ",".join("".join(letter(i) for i in s) for s in subscripts)
+    present = "".join(ch for ch in reps if ch in spec)
+    return TermPlan(coefficient, tuple(scalars), tuple(entries), spec, present, target, reps)

@@ -1,0 +1,11 @@
+"""The calculus: derivatives of any order, simplified, in the layout S + V.
+
+    derivative.py    derive(f, wrt): the one entry — each step a gradient or a Jacobian
+    gradient.py      reverse-mode gradient of a scalar expression (adjoint rules)
+    jacobian.py      derivatives of anything else, by index notation, read back as matrices
+"""
+
+from .derivative import derive
+from .gradient import MAX_WRITTEN_NODES
+
+__all__ = ["MAX_WRITTEN_NODES", "derive"]
