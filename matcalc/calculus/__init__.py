@@ -2,7 +2,8 @@
 
     derivative.py    derive(f, wrt): the one entry — each step a gradient or a Jacobian
     gradient.py      reverse-mode gradient of a scalar expression (adjoint rules)
-    jacobian.py      derivatives of anything else, by index notation, read back as matrices
+    jacobian.py      derivatives of anything else, by index notation
+    matrix_form.py   index notation read back as matrices where it has a matrix form
 """
 
 from .derivative import derive
