@@ -11,7 +11,7 @@ import numpy as np
 
 from . import calculus
 from .codegen import function_source, parameter_names
-from .errors import MatcalcError, ParseError, UnsupportedError
+from .errors import EvaluationError, MatcalcError, ParseError, UnsupportedError
 from .evaluator import evaluate, evaluate_tensor
 from .expr import Dim, Expr, Var, free_vars
 from .index_notation import Tensor
@@ -84,13 +84,16 @@ class Expression:
         return tuple(free_vars(self.node))
 
     @_public
-    def evaluate(self, **arrays: Any) -> np.ndarray | float:
-        """The value for NumPy arrays given by name (vectors 1-D; extra names ignored)."""
+    def evaluate(self, /, *positional: Any, **arrays: Any) -> np.ndarray | float:
+        """The value for NumPy arrays given by name (vectors 1-D; extra names ignored).
+        `self` is positional-only, so a variable may be called self."""
+        _by_name_only(positional)
         return _evaluate(self.node, free_vars(self.node), set(free_vars(self.node)), arrays)
 
     @_public
-    def numpy_source(self, name: str = "f") -> str:
-        """A standalone module (it imports only numpy) defining `name(vars...)` → the value."""
+    def numpy_source(self, name: str | None = None) -> str:
+        """A standalone module (it imports only numpy) defining `name(vars...)` → the value
+        (default name `f`, or `f_` where a variable is called f)."""
         variables = tuple(free_vars(self.node).values())
         return function_source(name, [self.node], variables, f"{self}.")
 
@@ -122,7 +125,8 @@ class Derivative(Expression):
         return _steps(self.function.node, self._wrt_vars, self.node)
 
     @_public
-    def evaluate(self, **arrays: Any) -> np.ndarray | float:
+    def evaluate(self, /, *positional: Any, **arrays: Any) -> np.ndarray | float:
+        _by_name_only(positional)
         variables = {**free_vars(self.function.node), **{v.name: v for v in self._wrt_vars}}
         required = set(free_vars(self.node)) | {v.name for v in self._wrt_vars}
         return _evaluate(self.node, variables, required, arrays)
@@ -134,17 +138,16 @@ class Derivative(Expression):
         the derivative, or `(f, derivative)` with value=True, sharing their common work."""
         variables = tuple({**free_vars(self.function.node),
                            **{v.name: v for v in self._wrt_vars}}.values())
-        if name is None:
-            wrt = parameter_names(self._wrt_vars[:1])[self.wrt[0]]
-            scalar = self.function.node.is_scalar
-            name = (f"grad_{wrt}" if scalar and len(self.wrt) == 1 else
-                    f"hessian_{wrt}" if scalar and self.wrt == (self.wrt[0],) * 2 else
-                    "derivative_" + "_".join(parameter_names(self._wrt_vars).values()))
+        wrt = parameter_names(self._wrt_vars[:1])[self.wrt[0]]
+        scalar = self.function.node.is_scalar
+        default = (f"grad_{wrt}" if scalar and len(self.wrt) == 1 else
+                   f"hessian_{wrt}" if scalar and self.wrt == (self.wrt[0],) * 2 else
+                   "derivative_" + "_".join(parameter_names(self._wrt_vars).values()))
         what = "∂/∂" + " then ∂/∂".join(self.wrt)
         summary = f"{what} of {self.function}: {self}." + (
             " Returns (value, derivative)." if value else "")
         roots = [self.function.node, self.node] if value else [self.node]
-        return function_source(name, roots, variables, summary)
+        return function_source(name, roots, variables, summary, default)
 
 
 @_public
@@ -167,12 +170,38 @@ def _steps(f: Expr | Tensor, wrt: tuple[Var, ...], result: Expr | Tensor) -> tup
     return derivation(f, wrt[0], result)
 
 
+def _by_name_only(positional: tuple[Any, ...]) -> None:
+    if positional:
+        raise EvaluationError(f"evaluate takes arrays by name (d.evaluate(x=..., A=...)), got "
+                              f"{len(positional)} positional argument{'s' * (len(positional) > 1)}")
+
+
 def _evaluate(node: Expr | Tensor, variables: Mapping[str, Var], required: set[str],
               arrays: Mapping[str, Any]) -> np.ndarray | float:
-    named = {normalize_name(k): v for k, v in arrays.items()}
+    named: dict[str, Any] = {}
+    spelled: dict[str, str] = {}
+    for key, given in arrays.items():
+        name = normalize_name(key)
+        if name in named:
+            raise EvaluationError(f"{spelled[name]!r} and {key!r} are two spellings of the variable "
+                                  f"{name}: pass it once")
+        spelled[name] = key
+        named[name] = given if name not in variables else _as_array(key, given)
     if isinstance(node, Tensor):
         return evaluate_tensor(node, named, variables, required)
     return evaluate(node, named, variables, required)
+
+
+def _as_array(key: str, given: Any) -> Any:
+    """The user's value as an ndarray.  Here, at the boundary, because a user's object
+    runs its own code (`__array__`), which may raise anything."""
+    if isinstance(given, np.ndarray):
+        return given
+    try:
+        return np.asarray(given)
+    except Exception as exc:  # noqa: BLE001 — foreign code: reported as the value's fault
+        raise EvaluationError(f"the value given for {key} cannot be read as an array "
+                              f"({type(exc).__name__}: {exc})") from None
 
 
 def _declared(shapes: Mapping[str, Any] | None) -> dict[str, tuple[Dim, Dim]]:

@@ -60,7 +60,8 @@ from .printing import GREEK_LATEX
 # Python precedence levels of generated code, low to high.
 ADD, MUL, UNARY, POWER, ATOM = range(5)
 
-IDENTIFIER = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
+# Used with fullmatch: `$` would also accept a trailing newline ("f\n").
+IDENTIFIER = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
 RESERVED = frozenset(keyword.kwlist) | frozenset(keyword.softkwlist) | frozenset(dir(builtins)) | {"np"}
 
 # Elementwise functions as NumPy code.  The logistic function goes through logaddexp, which
@@ -121,7 +122,7 @@ def atom(text: str) -> Code:
 def python_name(name: str, taken: Iterable[str] = ()) -> str:
     """A safe Python identifier for a matcalc name: ω → omega, lambda → lambda_, np → np_."""
     spelled = "".join(GREEK_LATEX.get(ch, ch) for ch in name)
-    if not IDENTIFIER.match(spelled):
+    if not IDENTIFIER.fullmatch(spelled):
         raise MatcalcError(f"cannot use {name!r} as a name in generated code")
     taken = set(taken)
     while spelled in RESERVED or spelled in taken:
@@ -130,7 +131,7 @@ def python_name(name: str, taken: Iterable[str] = ()) -> str:
 
 
 def check_function_name(name: str) -> str:
-    if not isinstance(name, str) or not IDENTIFIER.match(name) or name in RESERVED:
+    if not isinstance(name, str) or not IDENTIFIER.fullmatch(name) or name in RESERVED:
         raise MatcalcError(
             f"function name {name!r} must be a plain ASCII identifier that is not a Python "
             "keyword, a builtin or 'np'")
@@ -181,7 +182,7 @@ class _Emitter:
         if d not in self.dim_names:
             if d not in self.dims:
                 raise MatcalcError(f"cannot tell the size of dimension {d} from the arguments")
-            stem = d if isinstance(d, str) and IDENTIFIER.match(d) else "dim"
+            stem = d if isinstance(d, str) and IDENTIFIER.fullmatch(d) else "dim"
             name = stem if stem not in self.used and stem not in RESERVED else self._fresh(stem + "_")
             self.used.add(name)
             self.dim_names[d] = name
@@ -570,12 +571,15 @@ def _shape_doc(v: Var) -> str:
     return "()" if not shape else "(" + ", ".join(map(str, shape)) + ("," if len(shape) == 1 else "") + ")"
 
 
-def function_source(name: str, roots: Sequence[Expr | Tensor], variables: Sequence[Var],
-                    summary: str) -> str:
+def function_source(name: str | None, roots: Sequence[Expr | Tensor], variables: Sequence[Var],
+                    summary: str, default: str = "f") -> str:
     """A module defining `name(variables...)` that returns the roots' values (a tuple if
-    several), computing shared work once."""
-    check_function_name(name)
+    several), computing shared work once.  Without a name, `default` is used, with
+    underscores appended until it is no variable's name (f → f_)."""
     params = parameter_names(variables)
+    if name is None:
+        name = python_name(default, params.values())
+    check_function_name(name)
     if name in params.values():
         raise MatcalcError(f"function name {name!r} is also a variable's name")
     em = _Emitter(roots, params, variables)

@@ -40,10 +40,7 @@ def bind_dimensions(variables: Mapping[str, Var], arrays: Mapping[str, Any],
                 continue
             expected = external_shape(var.rows, var.cols)
             raise EvaluationError(f"missing array for {name} (shape {_show_shape(expected)})")
-        try:
-            value = np.asarray(arrays[name], dtype=np.float64)
-        except (TypeError, ValueError, OverflowError):
-            raise EvaluationError(f"the value given for {name} is not a real numeric array") from None
+        value = real_array(name, arrays[name])
         if not all_finite(value):
             where = tuple(int(i) for i in np.argwhere(~np.isfinite(value))[0])
             raise EvaluationError(f"{name} has a non-finite entry ({value[where]} at index "
@@ -63,6 +60,30 @@ def bind_dimensions(variables: Mapping[str, Var], arrays: Mapping[str, Any],
                 sizes[dim] = size
         values[name] = value.reshape(_size(var.rows, sizes), _size(var.cols, sizes))
     return values, sizes
+
+
+# Array kinds read as real numbers: bool, signed and unsigned integers, floats.  Complex
+# values would lose their imaginary part, strings would be parsed as numbers, and objects
+# hold anything: each is refused, not converted.
+REAL_KINDS = "biuf"
+
+
+def real_array(name: str, given: Any) -> np.ndarray:
+    """`given` as a float64 array, refused unless its entries are real numbers and it has
+    at least one (a reduction of no entries, such as the maximum a softmax shifts by, has
+    no value)."""
+    try:
+        raw = np.asarray(given)
+    except (TypeError, ValueError, OverflowError):
+        raise EvaluationError(f"the value given for {name} is not a real numeric array") from None
+    if raw.dtype.kind not in REAL_KINDS:
+        what = {"c": "complex", "U": "string", "S": "bytes", "O": "object"}.get(raw.dtype.kind, "non-numeric")
+        raise EvaluationError(f"the value given for {name} is not a real numeric array: it is a "
+                              f"{what} array (dtype {raw.dtype}); pass bool, integer or float arrays")
+    if raw.size == 0:
+        raise EvaluationError(f"the array given for {name} has no entries (shape {raw.shape}): "
+                              "every dimension must be at least 1")
+    return raw.astype(np.float64, copy=False)
 
 
 def _kind(ndim: int) -> str:

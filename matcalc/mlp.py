@@ -16,6 +16,7 @@ the forward pass are reused: σ′(z) = σ(z) ⊙ (1 − σ(z)) becomes a ⊙ (1
 from __future__ import annotations
 
 import difflib
+from collections import Counter
 from dataclasses import dataclass
 from fractions import Fraction
 from collections.abc import Callable, Sequence
@@ -24,7 +25,7 @@ from .version import __version__
 from .algebra import add, apply, const, hadamard, hpow, inner, mul, neg, transpose
 from .codegen import HELPERS, IN_PLACE_CODE, statements
 from .calculus import derive
-from .errors import MatcalcError
+from .errors import LimitError, MatcalcError
 from .expr import (
     ONE, Add, Apply, Const, Expr, Hadamard, HPow, LogSumExp, MatMul, Softmax, Sum, Transpose, Var,
     substitute,
@@ -32,6 +33,9 @@ from .expr import (
 from .printing import to_latex, to_text
 
 ACTIVATIONS = ("identity", "sigmoid", "tanh", "relu")
+# Weight layers (sizes − 1) a network may have: the generator is linear in them (about
+# 0.5 ms a layer), so this bounds its work and the module's length, not a cost that grows.
+MAX_LAYERS = 1000
 LAYOUTS = ("columns", "rows")
 BATCH = Var("N", (ONE, ONE))
 
@@ -100,15 +104,24 @@ def make_spec(layers: Sequence[int], hidden: str | Sequence[str], loss: str, out
     """Validated settings, with errors a person can act on."""
     if isinstance(layers, (str, bytes)) or not isinstance(layers, Sequence) or len(layers) < 2:
         raise MatcalcError(f"layers must list at least two sizes (input and output), got {layers!r}")
+    depth = len(layers) - 1
+    if depth > MAX_LAYERS:
+        raise LimitError(f"a network of {depth} layers is more than matcalc generates (at most "
+                         f"{MAX_LAYERS} layers, {MAX_LAYERS + 1} sizes; docs/limits.md)")
     for n in layers:
         if isinstance(n, bool) or not isinstance(n, int) or not 1 <= n <= 1_000_000:
             raise MatcalcError(f"every layer size must be an integer from 1 to 1000000, got {n!r}")
-    depth = len(layers) - 1
-    names = [hidden] * (depth - 1) if isinstance(hidden, str) else list(hidden)
-    if len(names) != depth - 1:
-        raise MatcalcError(f"hidden lists {len(names)} activations but the network has "
+    if isinstance(hidden, str):
+        given: list[object] = [hidden] * (depth - 1)
+    elif isinstance(hidden, Sequence):
+        given = list(hidden)
+    else:
+        raise MatcalcError(f"hidden must be an activation ({', '.join(ACTIVATIONS)}) or a list of "
+                           f"one per hidden layer, got {hidden!r}")
+    if len(given) != depth - 1:
+        raise MatcalcError(f"hidden lists {len(given)} activations but the network has "
                            f"{depth - 1} hidden layers")
-    names = [_choice("activation", h, ACTIVATIONS) for h in names]
+    names = [_choice("activation", h, ACTIVATIONS) for h in given]
     loss = _choice("loss", loss, tuple(LOSSES))
     outputs = LOSSES[loss].outputs
     if output is None:
@@ -363,14 +376,20 @@ def _in_place(assignments: list[tuple[str, Expr]]) -> list[tuple[str, str, Expr]
 def _reusing_z(assignments: list[tuple[str, str, Expr]], kept: set[str]) -> list[tuple[str, str, Expr]]:
     """`aˡ = relu(zˡ)` and `aˡ = tanh(zˡ)` computed into zˡ's own array when nothing after
     needs zˡ: one array the size of the batch's activations fewer per layer and step."""
+    # How many assignments read each variable: counted once, so the pass is linear in the
+    # number of layers (asking every other assignment, per assignment, was quadratic).
+    readers = Counter(v for _, _, e in assignments for v in _variables(e))
     out = []
     for target, op, e in assignments:
         z = e.arg if isinstance(e, Apply) and e.fn in IN_PLACE_CODE else None
-        if op == "=" and isinstance(z, Var) and z.name not in kept \
-                and not any(z in later.walk() for _, _, later in assignments if later is not e):
+        if op == "=" and isinstance(z, Var) and z.name not in kept and readers[z] == 1:
             op = "=out"
         out.append((target, op, e))
     return out
+
+
+def _variables(e: Expr) -> set[Var]:
+    return {v for v in e.walk() if isinstance(v, Var)}
 
 
 def _reusing_a(assignments: list[tuple[str, str, Expr]], names: dict[str, str]) -> list[tuple[str, str, Expr]]:
@@ -379,18 +398,26 @@ def _reusing_a(assignments: list[tuple[str, str, Expr]], names: dict[str, str]) 
     array of a, one fewer batch-sized array alive at the step's peak.  `names` gains the
     masks' names."""
     out = list(assignments)
+    # The variables read by out[seen:], grown as i walks down, so each assignment is
+    # walked once: linear in the number of layers.
+    read_later: set[Var] = set()
+    seen = len(out)
     for i in range(len(out) - 2, -1, -1):
+        while seen > i + 2:
+            seen -= 1
+            read_later |= _variables(out[seen][2])
         (target, op, e), (target2, op2, e2) = out[i], out[i + 1]
         a = e2.arg if op2 == "*=" and isinstance(e2, Apply) and e2.fn == "step" else None
         if not (op == "=" and target2 == target and isinstance(e, MatMul) and len(e.factors) == 2
                 and isinstance(a, Var) and a.name.startswith("a")):
             continue
-        if any(a in later.walk() for _, _, later in out[i + 2:]):
+        if a in read_later:
             continue
         mask = Var("active" + a.name[1:], (a.rows, a.cols))
         names[mask.name] = mask.name
         out[i:i + 2] = [(mask.name, "=mask", e2), (target, f"=out {names[a.name]}", e),
                         (target, "*=", mask)]
+        seen += 1  # what followed the pair moved one place on
     return out
 
 
