@@ -29,9 +29,7 @@ from .expr import (
     Add,
     Apply,
     Const,
-    Det,
     DiagMat,
-    DiagVec,
     Differential,
     Dim,
     Expr,
@@ -39,21 +37,15 @@ from .expr import (
     HPow,
     Identity,
     Inverse,
-    LogDet,
-    LogSumExp,
     MatMul,
     MatPow,
-    Norm1,
-    Norm2,
     Ones,
-    Softmax,
-    Sum,
-    Trace,
     Transpose,
     Var,
     Zero,
     external_shape,
 )
+from .functions import ELEMENTWISE, MATRIX_ROWS, MatrixFunction
 from .index_notation import Tensor, plans
 from .printing import GREEK_LATEX
 
@@ -64,39 +56,11 @@ ADD, MUL, UNARY, POWER, ATOM = range(5)
 IDENTIFIER = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
 RESERVED = frozenset(keyword.kwlist) | frozenset(keyword.softkwlist) | frozenset(dir(builtins)) | {"np"}
 
-# Elementwise functions as NumPy code.  The logistic function goes through logaddexp, which
-# neither overflows nor loses the relative precision of tiny values (σ(−40) ≈ 4e−18).
-ELEMENTWISE_CODE: dict[str, str] = {
-    "exp": "np.exp({})",
-    "log": "np.log({})",
-    "sin": "np.sin({})",
-    "cos": "np.cos({})",
-    "tanh": "np.tanh({})",
-    "sigmoid": "np.exp(-np.logaddexp(0.0, {neg}))",
-    "relu": "np.maximum({}, 0.0)",
-    "abs": "np.abs({})",
-    "sqrt": "np.sqrt({})",
-    "softplus": "np.logaddexp(0.0, {})",
-    "sign": "np.sign({})",
-    "step": "np.heaviside({}, 0.0)",
-}
-
 # Elementwise functions computed into their argument's array (`statements`, op "=out").
-IN_PLACE_CODE: dict[str, str] = {
-    "relu": "np.maximum({0}, 0.0, out={0})",
-    "tanh": "np.tanh({0}, out={0})",
-}
+IN_PLACE_CODE: dict[str, str] = {name: row.code_in_place for name, row in ELEMENTWISE.items() if row.code_in_place}
 
-# Helpers emitted only when used.  Both shift by the maximum so exp never overflows;
-# softmax works column by column, like matcalc's evaluator.
-HELPERS: dict[str, str] = {
-    "_softmax": '''def _softmax(z):
-    e = np.exp(z - np.max(z, axis=0))
-    return e / np.sum(e, axis=0)''',
-    "_logsumexp": '''def _logsumexp(z):
-    top = np.max(z)
-    return top + np.log(np.sum(np.exp(z - top)))''',
-}
+# Helpers emitted only when used: the functions the registry's code templates call.
+HELPERS: dict[str, str] = {row.code.split("(")[0]: row.helper for row in MATRIX_ROWS if row.helper}
 
 
 @dataclass(frozen=True)
@@ -251,10 +215,6 @@ class _Emitter:
             raise MatcalcError(f"cannot generate NumPy code for {type(e).__name__}")
         return rule(self, e)
 
-    def helper(self, name: str, arg: Code) -> Code:
-        self.helpers.add(name)
-        return atom(f"{name}({arg.text})")
-
 
 def _is_cheap(e: Expr) -> bool:
     """Leaves, and −x or xᵀ of a leaf: a temporary would cost more reading than it saves."""
@@ -394,8 +354,15 @@ def _hpow(em: _Emitter, e: HPow) -> Code:
     return Code(f"{base.at(POWER + 1)} ** {exponent if p >= 0 else '(' + exponent + ')'}", POWER)
 
 
-def _call(template: str) -> Callable[[_Emitter, Expr], Code]:
-    return lambda em, e: atom(template.format(em.c(e.children[0]).text))
+def _call(row: MatrixFunction) -> Callable[[_Emitter, Expr], Code]:
+    """The code of a matrix function's node: its registry row's template (and helper)."""
+    helper = row.code.split("(")[0] if row.helper else None
+
+    def code(em: _Emitter, e: Expr) -> Code:
+        if helper:
+            em.helpers.add(helper)
+        return atom(row.code.format(em.c(e.children[0]).text))
+    return code
 
 
 def _apply(em: _Emitter, e: Apply) -> Code:
@@ -403,7 +370,7 @@ def _apply(em: _Emitter, e: Apply) -> Code:
     if z is not None:  # log(1 + exp(z)) overflows for z ≳ 710; logaddexp does not
         return atom(f"np.logaddexp(0.0, {em.c(z).text})")
     arg = em.c(e.arg)
-    return atom(ELEMENTWISE_CODE[e.fn].format(arg.text, neg=_negate(arg).text))
+    return atom(ELEMENTWISE[e.fn].code.format(arg.text, neg=_negate(arg).text))
 
 
 def _softplus_argument(e: Apply) -> Expr | None:
@@ -413,10 +380,6 @@ def _softplus_argument(e: Apply) -> Expr | None:
     ones = [t for t in e.arg.terms if isinstance(t, Ones) or (isinstance(t, Const) and t.value == 1)]
     exps = [t for t in e.arg.terms if isinstance(t, Apply) and t.fn == "exp"]
     return exps[0].arg if len(ones) == 1 and len(exps) == 1 else None
-
-
-def _diag_mat(em: _Emitter, e: DiagMat) -> Code:
-    return atom(f"np.diag({em.c(e.arg).text})")
 
 
 # -- products ----------------------------------------------------------------------------
@@ -539,20 +502,10 @@ NODE_CODE: dict[type, Callable[[_Emitter, Any], Code]] = {
     Add: _add,
     Hadamard: _hadamard,
     Transpose: _transpose,
-    Inverse: _call("np.linalg.inv({})"),
     MatPow: lambda em, e: atom(f"np.linalg.matrix_power({em.c(e.arg).text}, {e.k})"),
     HPow: _hpow,
     Apply: _apply,
-    Trace: _call("np.trace({})"),
-    Det: _call("np.linalg.det({})"),
-    LogDet: _call("np.linalg.slogdet({})[1]"),
-    Sum: _call("np.sum({})"),
-    Norm1: _call("np.sum(np.abs({}))"),
-    Norm2: _call("np.linalg.norm({})"),
-    DiagMat: _diag_mat,
-    DiagVec: _call("np.diag({})"),
-    Softmax: lambda em, e: em.helper("_softmax", em.c(e.arg)),
-    LogSumExp: lambda em, e: em.helper("_logsumexp", em.c(e.arg)),
+    **{node: _call(row) for row in MATRIX_ROWS for node in row.nodes},  # Trace, Inverse, Softmax, …
     Differential: _differential,
 }
 

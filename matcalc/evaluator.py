@@ -19,11 +19,10 @@ import numpy as np
 
 from .errors import EvaluationError, UndefinedValueError
 from .expr import (
-    ONE, Add, Apply, Const, Det, DiagMat, DiagVec, Differential, Dim, Expr, Hadamard, HPow,
-    Identity, Inverse, LogDet, LogSumExp, MatMul, MatPow, Norm1, Norm2, Ones, Softmax, Sum,
-    Trace, Transpose, Var, Zero, external_shape, free_vars,
+    ONE, Add, Apply, Const, DiagMat, Differential, Dim, Expr, Hadamard, HPow, Identity, Inverse,
+    LogDet, MatMul, MatPow, Ones, Transpose, Var, Zero, external_shape, free_vars,
 )
-from .functions import ELEMENTWISE
+from .functions import ELEMENTWISE, MATRIX_ROWS, MatrixFunction
 from .index_notation import Tensor, plans
 from .printing import to_text
 
@@ -153,19 +152,12 @@ def _logdet(node: Expr, a: np.ndarray) -> np.ndarray:
     return np.array([[value]])
 
 
-def _softmax(a: np.ndarray) -> np.ndarray:
-    e: np.ndarray = np.exp(a - a.max(axis=0, keepdims=True))
-    out: np.ndarray = e / e.sum(axis=0, keepdims=True)
-    return out
-
-
-def _logsumexp(a: np.ndarray) -> np.ndarray:
-    top = a.max()
-    return np.array([[top + np.log(np.exp(a - top).sum())]])
-
-
 def _scalar(x: float) -> np.ndarray:
     return np.array([[x]])
+
+
+def _function(row: MatrixFunction) -> Callable[[Any, list[Any]], Any]:
+    return lambda n, v: row.numpy(v[0])
 
 
 # The node argument is Any: each row receives only its own node type.
@@ -174,20 +166,15 @@ NUMPY_VALUES: dict[type, Callable[[Any, list[Any]], Any]] = {  # ndarray, or _Di
     Add: lambda n, v: sum(v[1:], v[0]),
     Hadamard: lambda n, v: np.prod(np.stack(v), axis=0),
     Transpose: lambda n, v: v[0].T,
-    Inverse: lambda n, v: _inverse(n, v[0]),
     MatPow: lambda n, v: np.linalg.matrix_power(v[0], n.k),
     HPow: lambda n, v: np.power(v[0], as_float(n.p)),
     Apply: lambda n, v: ELEMENTWISE[n.fn].numpy(v[0]),
-    Trace: lambda n, v: _scalar(np.trace(v[0])),
-    Det: lambda n, v: _scalar(np.linalg.det(v[0])),
+    # Trace, Sum, Softmax, …: the registry's values
+    **{node: _function(row) for row in MATRIX_ROWS for node in row.nodes},
+    # with a message where the value is undefined, and diag(v) kept as its vector
+    Inverse: lambda n, v: _inverse(n, v[0]),
     LogDet: lambda n, v: _logdet(n, v[0]),
-    Sum: lambda n, v: _scalar(v[0].sum()),
-    Norm1: lambda n, v: _scalar(np.abs(v[0]).sum()),
-    Norm2: lambda n, v: _scalar(np.sqrt((v[0] ** 2).sum())),
     DiagMat: lambda n, v: _Diagonal(v[0][:, 0].copy()),
-    DiagVec: lambda n, v: np.diag(v[0])[:, None].copy(),
-    Softmax: lambda n, v: _softmax(v[0]),
-    LogSumExp: lambda n, v: _logsumexp(v[0]),
 }
 
 
@@ -303,10 +290,9 @@ def _not_finite(node: Expr, args: list[np.ndarray], value: np.ndarray) -> str:
     have none."""
     where = f"in {_shown(node)}"
     arg = args[0] if args else np.zeros((0, 0))
-    if isinstance(node, Apply) and node.fn == "log" and np.any(arg <= 0):
-        return f"log of a non-positive entry {where}"
-    if isinstance(node, Apply) and node.fn == "sqrt" and np.any(arg < 0):
-        return f"sqrt of a negative entry {where}"
+    undefined = ELEMENTWISE[node.fn].undefined if isinstance(node, Apply) else None
+    if undefined and undefined[0](arg):  # outside the function's domain
+        return f"{undefined[1]} {where}"
     if isinstance(node, HPow) and node.p < 0 and np.any(arg == 0):
         entry = "" if node.arg.is_scalar else "an entry of "
         return f"division by zero {where}: {entry}{_shown(node.arg, 40)} is 0"

@@ -20,6 +20,7 @@ from lark import Lark, Token
 from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken
 
 from .errors import ParseError
+from .functions import ALIASES, FUNCTIONS, NAMES
 from .syntax import Binary, Call, IndexForm, Indexed, Name, Neg, Number, Pos, Postfix, Syntax
 
 # Limits that keep every later stage (typing, derivation, printing) within Python's
@@ -37,10 +38,6 @@ CHAIN_CLASS = {"add": "sum", "sub": "sum", "matmul": "product", "div": "product"
 LETTERS = "A-Za-zα-ρτ-ωΑ-Ρ΢-Ω"
 SUBSCRIPT_DIGITS = str.maketrans("₀₁₂₃₄₅₆₇₈₉", "0123456789")
 NAME_PARTS = re.compile(rf"([{LETTERS}]+)(?:([0-9]+)|([₀-₉]+)|_\{{([A-Za-z0-9]+)\}}|_([A-Za-z0-9]+))?$")
-FUNCTION_ALIASES = {"σ": "sigmoid", "ln": "log", "trace": "tr", "Tr": "tr"}
-FUNCTIONS = ("exp", "log", "sin", "cos", "tanh", "sigmoid", "relu", "abs", "sqrt", "softplus",
-             "tr", "det", "logdet", "sum", "norm1", "norm2", "diag", "softmax", "logsumexp",
-             "inv", "sign", "step")
 FRACTION_CHARS = {"½": Fraction(1, 2), "⅓": Fraction(1, 3), "⅔": Fraction(2, 3), "¼": Fraction(1, 4),
                   "¾": Fraction(3, 4), "⅕": Fraction(1, 5), "⅙": Fraction(1, 6), "⅛": Fraction(1, 8)}
 TOKEN_NAMES = {"RPAR": "')'", "LPAR": "'('", "$END": "the end of the input", "PLUS": "'+'",
@@ -361,7 +358,7 @@ class _ToSyntax:
 
     def call(self, items: list[Any]) -> Syntax:
         tok, args = items
-        func = FUNCTION_ALIASES.get(tok.value, tok.value)
+        func = ALIASES.get(tok.value, tok.value)
         return self.bounded(Call(func, tuple(args), _pos(tok)), tok)
 
     def arguments(self, items: list[Any]) -> list[Syntax]:
@@ -422,7 +419,7 @@ def unknown_calls(text: str, declared: Collection[str] = ()) -> list[str]:
     """Words of two or more letters written right before "(" that name no function and no
     declared variable: `foo(x)` reads as the product f·o·o·x, which is rarely what was meant,
     so an error about that product mentions them."""
-    known = {*FUNCTIONS, *FUNCTION_ALIASES, *declared}
+    known = {*NAMES, *declared}
     words = (m.group(1) for m in re.finditer(r"(?<![A-Za-z0-9_])([A-Za-z][A-Za-z0-9_]+)\(", text))
     return list(dict.fromkeys(w for w in words if w not in known))
 

@@ -12,12 +12,11 @@ from collections.abc import Callable
 from fractions import Fraction
 
 from .expr import (
-    Add, Apply, Const, Delta, Det, DiagMat, DiagVec, Differential, Entry, Expr, Hadamard, HPow,
-    Identity, Inverse, LogDet, LogSumExp, MatMul, MatPow, Norm1, Norm2, Ones, Softmax, Sum,
-    Trace, Transpose, Var, Zero,
+    Add, Apply, Const, Delta, Differential, Entry, Expr, Hadamard, HPow, Identity, Inverse,
+    MatMul, MatPow, Norm2, Ones, Transpose, Var, Zero,
     Tree,
 )
-from .functions import ELEMENTWISE
+from .functions import ELEMENTWISE, function_of
 from .index_notation import Tensor
 
 # Precedence, low to high.
@@ -32,12 +31,6 @@ GREEK_LATEX = {
     "ψ": "psi", "ω": "omega", "Γ": "Gamma", "Δ": "Delta", "Θ": "Theta", "Λ": "Lambda",
     "Ξ": "Xi", "Π": "Pi", "Σ": "Sigma", "Υ": "Upsilon", "Φ": "Phi", "Ψ": "Psi", "Ω": "Omega",
 }
-REDUCTION_NAMES = {Trace: ("tr", r"\operatorname{tr}"), Det: ("det", r"\det"),
-                   LogDet: ("logdet", r"\log\det"), Sum: ("sum", r"\operatorname{sum}"),
-                   Norm1: ("norm1", r"\operatorname{norm}_1"),
-                   DiagMat: ("diag", r"\operatorname{diag}"), DiagVec: ("diag", r"\operatorname{diag}"),
-                   Softmax: ("softmax", r"\operatorname{softmax}"),
-                   LogSumExp: ("logsumexp", r"\operatorname{logsumexp}")}
 
 
 def _split_name(name: str) -> tuple[str, str]:
@@ -99,8 +92,13 @@ class Printer:
         return self.render(e)[0]
 
     def render(self, e: Expr | Tree) -> tuple[str, int]:
-        method: Callable[[Expr | Tree], tuple[str, int]] = getattr(self, "_" + type(e).__name__)
+        # A node with no notation of its own (Trace, Sum, Softmax, …) is a call of its
+        # registry function, written by that row's name.
+        method: Callable[[Expr | Tree], tuple[str, int]] = getattr(self, "_" + type(e).__name__, self._call)
         return method(e)
+
+    def _call(self, e: Expr | Tree) -> tuple[str, int]:
+        raise NotImplementedError
 
     def wrap(self, e: Expr, level: int) -> str:
         """`e` rendered, parenthesized if it binds looser than `level`."""
@@ -218,7 +216,8 @@ def _is_tight(e: Expr) -> bool:
     if isinstance(e, Var):
         base, _ = _split_name(e.name)
         return len(base) == 1 and "_" not in e.name
-    return isinstance(e, (Identity, Ones, Norm2, Add)) or (isinstance(e, Apply) and e.fn == "sigmoid")
+    # (a one-character function name, σ, is as tight as a one-letter variable)
+    return isinstance(e, (Identity, Ones, Norm2, Add)) or (isinstance(e, Apply) and len(ELEMENTWISE[e.fn].text) == 1)
 
 
 class TextPrinter(Printer):
@@ -280,16 +279,13 @@ class TextPrinter(Printer):
     def _Differential(self, e: Differential) -> tuple[str, int]:
         return "d" + self.wrap(e.arg, ATOM), ATOM
 
-    def _Apply(self, e: Apply) -> tuple[str, int]:
-        return f"{ELEMENTWISE[e.fn].text}({self(e.arg)})", ATOM
+    def _call(self, e: Expr | Tree) -> tuple[str, int]:  # Apply, Trace, Sum, …: f(A)
+        row = function_of(e) if isinstance(e, Expr) else None
+        assert row is not None and isinstance(e, Expr), f"no printer for {type(e).__name__}"
+        return f"{row.text}({self(e.children[0])})", ATOM
 
     def _Norm2(self, e: Norm2) -> tuple[str, int]:
         return f"‖{self(e.arg)}‖", ATOM
-
-    def _reduction(self, e: Expr) -> tuple[str, int]:
-        return f"{REDUCTION_NAMES[type(e)][0]}({self(e.arg)})", ATOM  # type: ignore[attr-defined]
-
-    _Trace = _Det = _LogDet = _Sum = _Norm1 = _DiagMat = _DiagVec = _Softmax = _LogSumExp = _reduction
 
     # -- index notation (matcalc/index_notation.py) -----------------------------------
     def _Entry(self, e: Entry) -> tuple[str, int]:
@@ -352,17 +348,13 @@ class LatexPrinter(Printer):
     def _Differential(self, e: Differential) -> tuple[str, int]:
         return r"\mathrm{d}" + self.wrap(e.arg, ATOM), ATOM
 
-    def _Apply(self, e: Apply) -> tuple[str, int]:
-        return rf"{ELEMENTWISE[e.fn].latex}\left({self(e.arg)}\right)", ATOM
+    def _call(self, e: Expr | Tree) -> tuple[str, int]:  # Apply, Trace, Sum, …: f(A)
+        row = function_of(e) if isinstance(e, Expr) else None
+        assert row is not None and isinstance(e, Expr), f"no printer for {type(e).__name__}"
+        return rf"{row.latex}\left({self(e.children[0])}\right)", ATOM
 
     def _Norm2(self, e: Norm2) -> tuple[str, int]:
         return rf"\left\| {self(e.arg)} \right\|", ATOM
-
-    def _reduction(self, e: Expr) -> tuple[str, int]:
-        return rf"{REDUCTION_NAMES[type(e)][1]}\left({self(e.arg)}\right)", ATOM  # type: ignore[attr-defined]
-
-    _Trace = _Det = _LogDet = _Sum = _Norm1 = _DiagMat = _DiagVec = _Softmax = _LogSumExp = _reduction
-
 
     # -- index notation (matcalc/index_notation.py) -----------------------------------
     def _indices(self, indices: tuple[str, ...]) -> str:

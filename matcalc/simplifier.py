@@ -13,6 +13,7 @@ from fractions import Fraction
 from collections.abc import Callable
 
 from .algebra import add, broadcast, hadamard, hpow, inverse, is_zero, mul, split_coefficient, transpose
+from .functions import ELEMENTWISE
 from .expr import (
     ONE, Add, Apply, Const, DiagMat, DiagVec, Expr, Identity, Zero, Hadamard, HPow, Inverse, MatMul, Ones, Sum, Transpose,
 )
@@ -150,14 +151,11 @@ RULES: dict[type, tuple[Rule, ...]] = {
     MatMul: (sigmoid_from_exp, inner_product_cancel, ones_inner_product),
 }
 
-AT_ZERO: dict[str, int | Fraction] = {"exp": 1, "sin": 0, "cos": 1, "tanh": 0, "sigmoid": Fraction(1, 2), "relu": 0,
-           "abs": 0, "sqrt": 0, "sign": 0, "step": 0}
-
-
 def _apply_at_zero(fn: str, zero: Expr) -> Expr:
-    if fn not in AT_ZERO:
+    value = ELEMENTWISE[fn].at_zero
+    if value is None:
         return Apply(fn, zero)  # log(0) is no number; softplus(0) = log 2 stays symbolic
-    return broadcast(Const(Fraction(AT_ZERO[fn])), zero) if AT_ZERO[fn] else zero
+    return broadcast(Const(value), zero) if value else zero
 
 
 CANONICAL: dict[type, Callable[..., Expr]] = {

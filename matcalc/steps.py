@@ -14,31 +14,23 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from fractions import Fraction
-from collections.abc import Callable
 
-from .algebra import UNIT, ZERO, add, hadamard, is_zero, mul, transpose, zero_like
+from .algebra import UNIT, ZERO, add, is_zero, mul, transpose, zero_like
 from .calculus import derive
 from .expr import (
-    ONE, Add, Apply, Det, DiagMat, DiagVec, Differential, Expr, Hadamard, HPow,
-    Identity, Inverse, LogDet, LogSumExp, MatMul, MatPow, Norm1, Norm2, Ones, Softmax, Sum,
+    ONE, Add, DiagMat, DiagVec, Differential, Expr, HPow, Identity, MatMul, MatPow, Ones, Sum,
     Trace, Transpose, Var, Zero,
 )
 from .printing import to_latex, to_text
 from .rules.adjoints import ADJOINTS
-from .rules.differentials import DIFFERENTIALS
+from .rules.differentials import DIFFERENTIALS, differential, written_sum
+from .rules.formula import Formula
 from .simplifier import RULES as SIMPLIFY_RULES, simplify
 
 # Beyond these sizes the moves are no longer worth reading: the steps fall back to one
 # generic step (the result is the same; only the description is shorter).
 MAX_DIFFERENTIAL_SIZE = 600
 MAX_MOVES = 200
-
-
-@dataclass(frozen=True, slots=True)
-class Rule:
-    name: str
-    latex: str  # the name as LaTeX (KaTeX-safe)
-    justification: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,91 +76,48 @@ class Step:
         return f"{self.rule}: {self.equation}"
 
 
-def _step(rule: Rule, node: Expr, x: Var, differential: bool, informal: bool = False) -> Step:
+def _step(rule: Formula, node: Expr, x: Var, differential: bool, informal: bool = False) -> Step:
     return Step(rule.name, rule.justification, node, x, differential, informal, rule.latex)
 
 
 # ── the rules a step can name ──────────────────────────────────────────────────────────
-SCALARS = Rule("treat as scalars", r"\text{treat as scalars}",
-               "The blog posts' shortcut: differentiate as if every operand were a scalar, keeping "
-               "their order; the shapes do not fit yet, so this is a guide, not an equation.")
-NO_DEPENDENCE = Rule("differential", r"\text{differential}",
-                     "f does not depend on the variable, so its differential is zero.")
-LINEARITY = Rule("linearity", r"\text{linearity}",
-                 "The inner product distributes over a sum: ⟨G, A + B⟩ = ⟨G, A⟩ + ⟨G, B⟩.")
-COLLECT = Rule("linearity: collect terms", r"\text{linearity: collect terms}",
-               "Terms with the same differential part add their coefficients: "
-               "⟨G₁, E⟩ + ⟨G₂, E⟩ = ⟨G₁ + G₂, E⟩.")
-SCALAR_FACTOR = Rule("scalar factors commute", r"\text{scalar factors commute}",
-                     "Scalar factors move across an inner product: ⟨G, m·R⟩ = ⟨G, R⟩·m and "
-                     "⟨G, c·M⟩ = ⟨c·G, M⟩.")
-CYCLICITY = Rule("trace cyclicity", r"\text{trace cyclicity}",
-                 "A scalar is its own trace, and tr(ABC) = tr(CAB): ⟨G, L M R⟩ = ⟨Lᵀ G Rᵀ, M⟩ "
-                 "moves the factors around the differential to the other side.")
-SCALAR_TRANSPOSE = Rule("transpose of a scalar", r"\text{transpose of a scalar}",
-                        "A scalar equals its transpose: aᵀb = bᵀa, so ⟨G, Mᵀ⟩ = ⟨Gᵀ, M⟩.")
-TRACE_TRANSPOSE = Rule("tr(Aᵀ) = tr(A)", r"\operatorname{tr}(A^{\top}) = \operatorname{tr}(A)",
-                       "A matrix and its transpose have the same trace: ⟨G, Mᵀ⟩ = ⟨Gᵀ, M⟩.")
-ELEMENTWISE = Rule("elementwise factors commute", r"\text{elementwise factors commute}",
-                   "⟨G, K ⊙ M⟩ = Σᵢⱼ Gᵢⱼ Kᵢⱼ Mᵢⱼ = ⟨G ⊙ K, M⟩.")
-TRACE = Rule("trace as inner product", r"\text{trace as inner product}",
-             "tr M = ⟨I, M⟩, so ⟨g, tr M⟩ = ⟨g I, M⟩.")
-SUM = Rule("sum as inner product", r"\text{sum as inner product}",
-           "sum(M) = ⟨𝟙, M⟩, so ⟨g, sum M⟩ = ⟨g 𝟙, M⟩.")
-DIAGONAL = Rule("diagonal", r"\text{diagonal}",
-                "Only the diagonal meets diag(·): ⟨G, diag(v)⟩ = ⟨diag(G), v⟩ and "
-                "⟨g, diag(M)⟩ = ⟨diag(g), M⟩.")
-IDENTIFY = Rule("identify tr(Gᵀ dX)", r"\text{identify } \operatorname{tr}(G^{\top} \mathrm{d}X)",
-                "df = tr(Gᵀ dX) = ⟨G, dX⟩ for every direction dX, so ∂f/∂X = G, "
-                "which has the shape of X.")
-IDENTIFY_VECTOR = Rule("identify Gᵀ dx", r"\text{identify } G^{\top} \mathrm{d}x",
-                       "df = Gᵀ dx = ⟨G, dx⟩ for every direction dx, so ∂f/∂x = G, "
-                       "which has the shape of x.")
-IDENTIFY_SCALAR = Rule("identify g da", r"\text{identify } g \, \mathrm{d}a",
-                       "df = g·da for every da, so ∂f/∂a = g.")
+SCALARS = Formula("treat as scalars", r"\text{treat as scalars}",
+                  "The blog posts' shortcut: differentiate as if every operand were a scalar, keeping "
+                  "their order; the shapes do not fit yet, so this is a guide, not an equation.")
+NO_DEPENDENCE = Formula("differential", r"\text{differential}",
+                        "f does not depend on the variable, so its differential is zero.")
+COLLECT = Formula("linearity: collect terms", r"\text{linearity: collect terms}",
+                  "Terms with the same differential part add their coefficients: "
+                  "⟨G₁, E⟩ + ⟨G₂, E⟩ = ⟨G₁ + G₂, E⟩.")
+IDENTIFY = Formula("identify tr(Gᵀ dX)", r"\text{identify } \operatorname{tr}(G^{\top} \mathrm{d}X)",
+                   "df = tr(Gᵀ dX) = ⟨G, dX⟩ for every direction dX, so ∂f/∂X = G, "
+                   "which has the shape of X.")
+IDENTIFY_VECTOR = Formula("identify Gᵀ dx", r"\text{identify } G^{\top} \mathrm{d}x",
+                          "df = Gᵀ dx = ⟨G, dx⟩ for every direction dx, so ∂f/∂x = G, "
+                          "which has the shape of x.")
+IDENTIFY_SCALAR = Formula("identify g da", r"\text{identify } g \, \mathrm{d}a",
+                          "df = g·da for every da, so ∂f/∂a = g.")
 TRANSPOSE_RULES = {
-    MatMul: Rule("(AB)ᵀ = BᵀAᵀ", r"(AB)^{\top} = B^{\top} A^{\top}",
-                 "The transpose of a product is the product of the transposes, reversed."),
-    Add: Rule("(A + B)ᵀ = Aᵀ + Bᵀ", r"(A + B)^{\top} = A^{\top} + B^{\top}",
-              "Transposition is linear."),
+    MatMul: Formula("(AB)ᵀ = BᵀAᵀ", r"(AB)^{\top} = B^{\top} A^{\top}",
+                    "The transpose of a product is the product of the transposes, reversed."),
+    Add: Formula("(A + B)ᵀ = Aᵀ + Bᵀ", r"(A + B)^{\top} = A^{\top} + B^{\top}",
+                 "Transposition is linear."),
 }
-TRANSPOSE_ANY = Rule("transpose", r"\text{transpose}",
-                     "Transposition applied to the factors: (Aᵀ)ᵀ = A, (A⁻¹)ᵀ = A⁻ᵀ, Iᵀ = I.")
-GENERIC = Rule("reverse-mode gradient", r"\text{reverse-mode gradient}",
-               "The adjoint rules applied through the whole expression at once "
-               "(too large to show move by move).")
-CANONICAL = Rule("simplify: canonical form", r"\text{simplify: canonical form}",
-                 "Always-true identities: terms in canonical order, numbers folded, I and 𝟙 "
-                 "dropped, (AB)ᵀ = BᵀAᵀ.")
-COLLECT_LIKE = Rule("simplify: collect like terms", r"\text{simplify: collect like terms}",
-                    "Equal terms add their coefficients: c₁T + c₂T = (c₁ + c₂)T.")
-REORDER = Rule("simplify: order of terms", r"\text{simplify: order of terms}",
-               "Addition commutes: the terms in the order matcalc prints them.")
-REGROUP = Rule("simplify: as derive collects", r"\text{simplify: as derive collects}",
-               "The same gradient as the reverse-mode computation writes it, collecting "
-               "contributions at shared subexpressions before simplifying (distributivity).")
-
-# The differential rules, as shown in the justification of the differential step.
-DIFFERENTIAL_FORMULAS: dict[type, str] = {
-    Add: "d(A + B) = dA + dB",
-    MatMul: "d(AB) = dA B + A dB",
-    Hadamard: "d(A ⊙ B) = dA ⊙ B + A ⊙ dB",
-    Transpose: "d(Aᵀ) = (dA)ᵀ",
-    Inverse: "d(A⁻¹) = −A⁻¹ dA A⁻¹",
-    MatPow: "d(Aᵏ) = Σᵢ Aⁱ dA Aᵏ⁻¹⁻ⁱ",
-    HPow: "d(A.^p) = p A.^(p−1) ⊙ dA",
-    Apply: "d f(A) = f′(A) ⊙ dA",
-    Trace: "d tr(A) = tr(dA)",
-    Det: "d det(A) = det(A) tr(A⁻¹ dA)",
-    LogDet: "d logdet(A) = tr(A⁻¹ dA)",
-    Sum: "d sum(A) = sum(dA)",
-    Norm2: "d‖A‖ = ⟨A, dA⟩/‖A‖",
-    Norm1: "d norm1(A) = ⟨sign(A), dA⟩",
-    DiagMat: "d diag(v) = diag(dv)",
-    DiagVec: "d diag(A) = diag(dA)",
-    Softmax: "d softmax(a) = s ⊙ da − s sᵀ da",
-    LogSumExp: "d logsumexp(a) = softmax(a)ᵀ da",
-}
+TRANSPOSE_ANY = Formula("transpose", r"\text{transpose}",
+                        "Transposition applied to the factors: (Aᵀ)ᵀ = A, (A⁻¹)ᵀ = A⁻ᵀ, Iᵀ = I.")
+GENERIC = Formula("reverse-mode gradient", r"\text{reverse-mode gradient}",
+                  "The adjoint rules applied through the whole expression at once "
+                  "(too large to show move by move).")
+CANONICAL = Formula("simplify: canonical form", r"\text{simplify: canonical form}",
+                    "Always-true identities: terms in canonical order, numbers folded, I and 𝟙 "
+                    "dropped, (AB)ᵀ = BᵀAᵀ.")
+COLLECT_LIKE = Formula("simplify: collect like terms", r"\text{simplify: collect like terms}",
+                       "Equal terms add their coefficients: c₁T + c₂T = (c₁ + c₂)T.")
+REORDER = Formula("simplify: order of terms", r"\text{simplify: order of terms}",
+                  "Addition commutes: the terms in the order matcalc prints them.")
+REGROUP = Formula("simplify: as derive collects", r"\text{simplify: as derive collects}",
+                  "The same gradient as the reverse-mode computation writes it, collecting "
+                  "contributions at shared subexpressions before simplifying (distributivity).")
 
 
 # ── step 1: the seed's shortcut ──────────────────────────────────────────────────────────
@@ -203,29 +152,6 @@ def _scalar_step(f: Expr, x: Var) -> list[Step]:
 
 
 # ── step 2: the differential, operands in order ─────────────────────────────────────────
-def _in_order(terms: list[Expr]) -> Expr | None:
-    """Σ terms as written: nested sums flattened, nothing collected or reordered."""
-    flat: list[Expr] = []
-    for t in terms:
-        flat.extend(t.terms if isinstance(t, Add) else () if is_zero(t) else (t,))
-    return None if not flat else flat[0] if len(flat) == 1 else Add(tuple(flat))
-
-
-def _product_in_order(combine: Callable[..., Expr], factors: tuple[Expr, ...],
-                      d: tuple[Expr | None, ...]) -> Expr | None:
-    return _in_order([combine(*factors[:i], di, *factors[i + 1:]) for i, di in enumerate(d) if di is not None])
-
-
-# The differential table, except that sums keep their written order and d(Aᵀ) stays
-# (dA)ᵀ: reordering and transposing are the later steps' business.
-IN_ORDER: dict[type, Callable[..., Expr | None]] = {
-    Add: lambda n, d: _in_order([x for x in d if x is not None]),
-    MatMul: lambda n, d: _product_in_order(mul, n.factors, d),
-    Hadamard: lambda n, d: _product_in_order(hadamard, n.factors, d),
-    Transpose: lambda n, d: Transpose(d[0]),
-}
-
-
 def forward_differential(f: Expr, x: Var) -> tuple[Expr | None, list[type]]:
     """df as one expression in dX, and the node types whose rules it used (in order)."""
     d: dict[Expr, Expr | None] = {}
@@ -240,8 +166,9 @@ def forward_differential(f: Expr, x: Var) -> tuple[Expr | None, list[type]]:
             continue
         if type(node) not in used:
             used.append(type(node))
-        rule = IN_ORDER.get(type(node)) or DIFFERENTIALS[type(node)]
-        result = rule(node, ds)
+        # The table's rules, with sums in the order they write them and (dA)ᵀ kept:
+        # reordering and transposing are the later steps' business.
+        result = differential(node, ds, written=True)
         d[node] = None if result is None or is_zero(result) else result
     return d[f], used
 
@@ -271,25 +198,7 @@ def _pair_expr(g: Expr, e: Expr) -> Expr:
 
 
 def _show(pairs: list[Pair]) -> Expr:
-    return _in_order([_pair_expr(g, e) for g, e in pairs]) or zero_like(UNIT)
-
-
-def _move_rule(e: Expr, g: Expr) -> Rule:
-    if isinstance(e, Add):
-        return LINEARITY
-    if isinstance(e, MatMul):
-        held = next(f for f in e.factors if f.has_differential)
-        others_scalar = all(f.is_scalar for f in e.factors if f is not held)
-        return SCALAR_FACTOR if held.is_scalar or others_scalar else CYCLICITY
-    if isinstance(e, Transpose):
-        return SCALAR_TRANSPOSE if e.rows is ONE or e.cols is ONE else TRACE_TRANSPOSE
-    if isinstance(e, Hadamard):
-        return ELEMENTWISE
-    if isinstance(e, Trace):
-        return TRACE
-    if isinstance(e, Sum):
-        return SUM
-    return DIAGONAL
+    return written_sum([_pair_expr(g, e) for g, e in pairs]) or zero_like(UNIT)
 
 
 def _merge(pairs: list[Pair]) -> list[Pair]:
@@ -316,7 +225,7 @@ def _moves(df: Expr, x: Var, steps: list[Step]) -> Expr:
     pairs: list[Pair] = [(UNIT, df)]
     shown = to_text(df)
 
-    def emit(rule: Rule) -> None:
+    def emit(rule: Formula) -> None:
         nonlocal shown
         node = _show(pairs)
         text = to_text(node)
@@ -332,8 +241,9 @@ def _moves(df: Expr, x: Var, steps: list[Step]) -> Expr:
         if i is None:
             break
         g, e = pairs[i]
-        pairs[i:i + 1] = [(h, child) for child, h in ADJOINTS[type(e)](e, g)]
-        emit(_move_rule(e, g))
+        adjoint = ADJOINTS[type(e)]
+        pairs[i:i + 1] = [(h, child) for child, h in adjoint.moves(e, g)]
+        emit(adjoint.formula(e))
     else:
         raise _TooLong
     return add(*(g for g, _ in pairs)) if pairs else zero_like(x)
@@ -362,12 +272,12 @@ def _identify(g: Expr, x: Var, steps: list[Step]) -> Expr:
     return g
 
 
-def _simplify_rule(fired: list[str]) -> Rule:
+def _simplify_rule(fired: list[str]) -> Formula:
     names = list(dict.fromkeys(fired))
     if not names:
         return COLLECT_LIKE
     text = ", ".join(name.replace("_", " ") for name in names)
-    return Rule(f"simplify: {text}", rf"\text{{simplify: {text}}}", " ".join(_rule_doc(n) for n in names))
+    return Formula(f"simplify: {text}", rf"\text{{simplify: {text}}}", " ".join(_rule_doc(n) for n in names))
 
 
 def _rule_doc(name: str) -> str:
@@ -419,8 +329,8 @@ def derivation(f: Expr, x: Var, result: Expr) -> tuple[Step, ...]:
         else:
             if df.written > MAX_DIFFERENTIAL_SIZE:
                 raise _TooLong
-            formulas = "; ".join(DIFFERENTIAL_FORMULAS[t] for t in used)
-            steps.append(_step(Rule("differential", r"\text{differential}",
+            formulas = "; ".join(DIFFERENTIALS[t].formula for t in used)
+            steps.append(_step(Formula("differential", r"\text{differential}",
                                     f"Product and chain rules with the operands kept in order: {formulas}."),
                                df, x, differential=True))
             g = _identify(_moves(df, x, steps), x, steps)

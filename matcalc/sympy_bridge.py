@@ -37,11 +37,12 @@ from .expr import (
     Transpose, Var, Zero, shape_text,
     Tree,
 )
-from .parser import FUNCTION_ALIASES, FUNCTIONS, NAME_PARTS, normalize_name
+from .functions import ELEMENTWISE, NAMES
+from .parser import NAME_PARTS, normalize_name
 
 INSTALL_HINT = "SymPy interop needs SymPy: pip install 'matcalc-symbolic[sympy]'"
 MAX_MATRIX_POWER = 64  # as in the parser: Xᵏ differentiates into k terms
-RESERVED_NAMES = frozenset(FUNCTIONS) | frozenset(FUNCTION_ALIASES) | {"I"}
+RESERVED_NAMES = NAMES | {"I"}
 
 
 def _sympy() -> ModuleType:
@@ -58,16 +59,8 @@ def _applyfunc() -> type:
 
 
 def _elementwise(sp: ModuleType) -> dict[str, Callable[[Any], Any]]:
-    """Each function of functions.ELEMENTWISE as a SymPy function of one scalar."""
-    return {
-        "exp": sp.exp, "log": sp.log, "sin": sp.sin, "cos": sp.cos, "tanh": sp.tanh,
-        "sigmoid": lambda t: 1 / (1 + sp.exp(-t)),
-        "relu": lambda t: sp.Max(t, 0),
-        "abs": sp.Abs, "sqrt": sp.sqrt,
-        "softplus": lambda t: sp.log(1 + sp.exp(t)),
-        "sign": sp.sign,  # sign(0) = 0, as numpy.sign
-        "step": lambda t: sp.Heaviside(t, 0),  # step(0) = 0, the derivative of relu at 0
-    }
+    """Each elementwise function of the registry as a SymPy function of one scalar."""
+    return {name: row.sympy(sp) for name, row in ELEMENTWISE.items()}
 
 
 @functools.cache
@@ -76,6 +69,13 @@ def _lambdas(sp: ModuleType) -> dict[str, Any]:
     of the bound variable, so a fresh one per call would redo all simplification)."""
     t = sp.Dummy("t")
     return {fn: sp.Lambda(t, f(t)) for fn, f in _elementwise(sp).items()}
+
+
+def _calls(sp: ModuleType) -> dict[str, Any]:
+    """The elementwise functions whose SymPy counterpart is f(t) for a SymPy function f."""
+    t = sp.Dummy("t")
+    applied = {name: f(t) for name, f in _elementwise(sp).items()}
+    return {name: e for name, e in applied.items() if isinstance(e, sp.Function) and e.args == (t,)}
 
 
 # ── matcalc → SymPy ─────────────────────────────────────────────────────────────────────
@@ -314,11 +314,13 @@ class _FromSympy:
             _applyfunc(): self.elementwise,
             sp.DiagMatrix: self.diag_matrix,
             sp.DiagonalOf: lambda e, ew: self.diagonal_of(self.read(e.args[0], ew), e),
+            # An elementwise function whose SymPy counterpart is one SymPy function of t
+            # (exp, sin, Abs, …) reads back by that function's class.
+            **{type(f): self.function(name) for name, f in _calls(sp).items()},
+            # the others by their forms: max(t, 0), Heaviside(t, 0), log(1 + eᵗ), log det
             sp.Max: self.relu,
             sp.Heaviside: self.step,
             sp.log: self.log,
-            sp.exp: self.function("exp"), sp.sin: self.function("sin"), sp.cos: self.function("cos"),
-            sp.tanh: self.function("tanh"), sp.Abs: self.function("abs"), sp.sign: self.function("sign"),
         }
 
     # -- products and sums -------------------------------------------------------------

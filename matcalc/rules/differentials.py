@@ -1,35 +1,51 @@
 """The differential of every node type, as a table: node, d(children) → dF.
 
 `d[i]` is the differential of the i-th child (None where it is zero).  Each rule is the
-scalar product/chain rule with the operands kept in their order — the seed's
-"treat them as scalars" step — and builds only linear structure in the d's, which
-`adjoints.py` knows how to transpose.
+scalar product/chain rule with the operands kept in their order — the blog posts' "treat
+them as scalars" step — and builds only linear structure in the d's, which `adjoints.py`
+knows how to transpose.  Each row carries the formula the derivation steps show; the
+functions' rows (Trace, Det, Softmax, …) come from the registry in `functions.py`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
-from ..algebra import (
-    add, hadamard, hpow, identity, inner, inverse, mul, neg, transpose,
-)
+from ..algebra import add, hadamard, hpow, identity, is_zero, mul, transpose
 from ..expr import (
-    Add, Apply, Const, Det, DiagMat, DiagVec, Differential, Expr, Hadamard, HPow, Identity,
-    Inverse, LogDet, LogSumExp, MatMul, MatPow, Norm1, Norm2, Ones, Softmax, Sum, Trace,
+    Add, Apply, Const, Differential, Expr, Hadamard, HPow, Identity, MatMul, MatPow, Ones,
     Transpose, Var, Zero,
 )
-from ..functions import ELEMENTWISE
+from ..functions import ELEMENTWISE, MATRIX_ROWS, MatrixFunction
 
 D = tuple[Expr | None, ...]
 
+@dataclass(frozen=True, slots=True)
+class DifferentialRule:
+    formula: str  # as the derivation steps show it
+    # (node, d, written): written, terms are added as written (the steps), not canonically
+    rule: Callable[..., Expr | None]
 
-def _sum(terms: list[Expr]) -> Expr | None:
+
+def written_sum(terms: list[Expr]) -> Expr | None:
+    """Σ terms as written: nested sums flattened, nothing collected or reordered."""
+    flat: list[Expr] = []
+    for t in terms:
+        flat.extend(t.terms if isinstance(t, Add) else () if is_zero(t) else (t,))
+    return None if not flat else flat[0] if len(flat) == 1 else Add(tuple(flat))
+
+
+def _sum(terms: list[Expr], written: bool) -> Expr | None:
+    if written:
+        return written_sum(terms)
     return add(*terms) if terms else None
 
 
-def _product_rule(combine: Callable[..., Expr], factors: tuple[Expr, ...], d: D) -> Expr | None:
+def _product_rule(combine: Callable[..., Expr], factors: tuple[Expr, ...], d: D, written: bool) -> Expr | None:
     """d(A∘B∘C) = dA∘B∘C + A∘dB∘C + A∘B∘dC, each factor kept in its place."""
-    return _sum([combine(*factors[:i], di, *factors[i + 1:]) for i, di in enumerate(d) if di is not None])
+    return _sum([combine(*factors[:i], di, *factors[i + 1:]) for i, di in enumerate(d) if di is not None],
+                written)
 
 
 def _power(a: Expr, k: int) -> Expr:
@@ -47,48 +63,37 @@ def _scalar_or_elementwise(coefficient: Expr, da: Expr) -> Expr:
     return mul(coefficient, da) if da.is_scalar else hadamard(coefficient, da)
 
 
-def _softmax(node: Softmax, d: D) -> Expr:
-    # d softmax(a) = s ⊙ da − s sᵀ da
-    (da,) = d
-    assert da is not None  # as in _matpow
-    return add(hadamard(node, da), neg(mul(node, transpose(node), da)))
+def _function_rule(row: MatrixFunction) -> Callable[[Expr, D, bool], Expr]:
+    def rule(node: Expr, d: D, written: bool) -> Expr:
+        (da,) = d
+        assert da is not None  # differential() calls a rule only with a nonzero d
+        return row.differential(node, da)
+    return rule
 
 
-DIFFERENTIALS: dict[type, Callable[..., Expr | None]] = {
-    Add: lambda n, d: _sum([x for x in d if x is not None]),
-    MatMul: lambda n, d: _product_rule(mul, n.factors, d),
-    Hadamard: lambda n, d: _product_rule(hadamard, n.factors, d),
-    Transpose: lambda n, d: transpose(d[0]),
-    # d(A⁻¹) = −A⁻¹ dA A⁻¹
-    Inverse: lambda n, d: neg(mul(n, d[0], n)),
-    MatPow: _matpow,
-    # d(A.^p) = p A.^(p−1) ⊙ dA
-    HPow: lambda n, d: _scalar_or_elementwise(mul(Const(n.p), hpow(n.arg, n.p - 1)), d[0]),
-    # d f(A) = f′(A) ⊙ dA
-    Apply: lambda n, d: _scalar_or_elementwise(ELEMENTWISE[n.fn].derivative(n.arg), d[0]),
-    Trace: lambda n, d: Trace(d[0]),
-    # d det A = det(A) tr(A⁻¹ dA)   (Jacobi's formula)
-    Det: lambda n, d: mul(n, Trace(mul(inverse(n.arg), d[0]))),
-    # d log det A = tr(A⁻¹ dA)
-    LogDet: lambda n, d: Trace(mul(inverse(n.arg), d[0])),
-    Sum: lambda n, d: Sum(d[0]),
-    # d‖A‖ = ⟨A, dA⟩ / ‖A‖
-    Norm2: lambda n, d: mul(hpow(n, -1), inner(n.arg, d[0])),
-    # d‖A‖₁ = ⟨sign(A), dA⟩   (0 at 0, as numpy.sign)
-    Norm1: lambda n, d: inner(Apply("sign", n.arg), d[0]),
-    DiagMat: lambda n, d: DiagMat(d[0]),
-    DiagVec: lambda n, d: DiagVec(d[0]),
-    Softmax: _softmax,
-    # d logsumexp(a) = softmax(a)ᵀ da
-    LogSumExp: lambda n, d: mul(transpose(Softmax(n.arg)), d[0]),
+DIFFERENTIALS: dict[type, DifferentialRule] = {
+    Add: DifferentialRule("d(A + B) = dA + dB", lambda n, d, w: _sum([x for x in d if x is not None], w)),
+    MatMul: DifferentialRule("d(AB) = dA B + A dB", lambda n, d, w: _product_rule(mul, n.factors, d, w)),
+    Hadamard: DifferentialRule("d(A ⊙ B) = dA ⊙ B + A ⊙ dB", lambda n, d, w: _product_rule(hadamard, n.factors, d, w)),
+    # (as written, the steps keep (dA)ᵀ for their transpose moves)
+    Transpose: DifferentialRule("d(Aᵀ) = (dA)ᵀ", lambda n, d, w: Transpose(d[0]) if w else transpose(d[0])),
+    MatPow: DifferentialRule("d(Aᵏ) = Σᵢ Aⁱ dA Aᵏ⁻¹⁻ⁱ", lambda n, d, w: _matpow(n, d)),
+    HPow: DifferentialRule("d(A.^p) = p A.^(p−1) ⊙ dA",
+               lambda n, d, w: _scalar_or_elementwise(mul(Const(n.p), hpow(n.arg, n.p - 1)), d[0])),
+    Apply: DifferentialRule("d f(A) = f′(A) ⊙ dA",
+                lambda n, d, w: _scalar_or_elementwise(ELEMENTWISE[n.fn].derivative(n.arg), d[0])),
+    # Trace, Inverse, Det, Softmax, …: the registry's rows
+    **{node: DifferentialRule(formula, _function_rule(row))
+       for row in MATRIX_ROWS for node, formula in row.formulas.items()},
 }
 
 CONSTANT_LEAVES = (Var, Const, Identity, Ones, Zero, Differential)
 
 
-def differential(node: Expr, d: D) -> Expr | None:
-    """dF for F = `node`, given its children's differentials."""
+def differential(node: Expr, d: D, written: bool = False) -> Expr | None:
+    """dF for F = `node`, given its children's differentials; `written`: sums keep the
+    order the rules write them in and d(Aᵀ) stays (dA)ᵀ (for the derivation steps)."""
     for x in d:
         if x is not None:
-            return DIFFERENTIALS[type(node)](node, d)
+            return DIFFERENTIALS[type(node)].rule(node, d, written)
     return None
