@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from collections.abc import Callable, Mapping
 from types import ModuleType
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -24,7 +24,7 @@ from .algebra import (
     UNIT, add, apply, broadcast, const, hadamard, hpow, inner, inverse, mul, neg, transpose, zero_like,
 )
 from .expr import (
-    ONE, Apply, Det, DiagMat, DiagVec, Expr, HPow, Inverse, LogDet, LogSumExp, Norm1, Norm2,
+    ONE, Apply, Det, DiagMat, DiagVec, Dim, Expr, HPow, Inverse, LogDet, LogSumExp, Norm1, Norm2,
     Softmax, Sum, Trace,
 )
 
@@ -36,6 +36,24 @@ ANY_TO_SCALAR = "any → scalar"
 VECTOR_TO_VECTOR = "vector → same"
 VECTOR_TO_SCALAR = "vector → scalar"
 DIAGONAL = "vector → square, square → vector"
+
+
+class SympyForms(Protocol):
+    """What a matrix function's SymPy counterpart is written with (sympy_bridge gives it)."""
+
+    sp: ModuleType  # the sympy module (imported only when SymPy interop is used)
+
+    def scalar(self, value: Any) -> Any:
+        """A SymPy scalar for a 1×1 value."""
+
+    def total(self, arg: Expr, value: Any) -> Any:
+        """The sum of the entries of `value`, the SymPy form of `arg`: tr(𝟙ᵀA)."""
+
+    def apply(self, fn: str, arg: Expr, value: Any) -> Any:
+        """The elementwise function `fn` of `value`."""
+
+    def dim(self, d: Dim) -> Any:
+        """A dimension as a SymPy integer or symbol."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -77,6 +95,9 @@ class MatrixFunction(Function):
     formulas: Mapping[type, str]                   # node class → its differential, as the steps show it
     differential: Callable[[Any, Expr], Expr]      # node F, dA (of its argument A) → dF
     numpy: Callable[[np.ndarray], np.ndarray]      # reference value, on 2-D arrays (vectors n×1)
+    # The SymPy counterpart: (forms, node, SymPy value of the argument) → SymPy value.
+    # SymPy has no class for most of these: they are written by their definitions.
+    sympy: Callable[[SympyForms, Any, Any], Any]
     helper: str = ""                               # a function the code template calls, its source
     nodes: tuple[type, ...] = field(init=False)
 
@@ -176,6 +197,26 @@ def _d_softmax(node: Softmax, da: Expr) -> Expr:
     return add(hadamard(node, da), neg(mul(node, transpose(node), da)))
 
 
+def _sympy_norm2(s: SympyForms, node: Norm2, value: Any) -> Any:
+    """‖A‖ = √tr(AᵀA) (Euclidean for a vector, Frobenius for a matrix)."""
+    if node.arg.is_scalar:
+        return s.sp.Abs(s.scalar(value))
+    return s.sp.sqrt(s.sp.Trace(value.T * value))
+
+
+def _sympy_diag(s: SympyForms, node: DiagMat | DiagVec, value: Any) -> Any:
+    if isinstance(node, DiagMat):
+        return s.sp.DiagMatrix(value)
+    # SymPy's DiagonalOf fails on explicit matrices (1.14), so diag(X) = (X ⊙ I)𝟙.
+    n = s.dim(node.rows)
+    return s.sp.HadamardProduct(value, s.sp.Identity(n)) * s.sp.OneMatrix(n, 1)
+
+
+def _sympy_softmax(s: SympyForms, node: Softmax, value: Any) -> Any:
+    e = s.apply("exp", node.arg, value)
+    return (1 / s.total(node.arg, e)) * e
+
+
 # Both helpers shift by the maximum so exp never overflows; softmax works column by column,
 # like the reference value.
 SOFTMAX_HELPER = '''def _softmax(z):
@@ -190,58 +231,63 @@ MATRIX_ROWS = (
                    domain="all reals", shape=SQUARE_TO_SCALAR,
                    build=lambda a: a if a.is_scalar else Trace(a),
                    formulas={Trace: "d tr(A) = tr(dA)"}, differential=lambda n, da: Trace(da),
-                   numpy=lambda a: _scalar(np.trace(a))),
+                   numpy=lambda a: _scalar(np.trace(a)),
+                   sympy=lambda s, n, v: s.scalar(v) if n.arg.is_scalar else s.sp.Trace(v)),
     # d det A = det(A) tr(A⁻¹ dA)   (Jacobi's formula)
     MatrixFunction(name="det", latex=r"\det", code="np.linalg.det({})", domain="invertible",
                    shape=SQUARE_TO_SCALAR, build=lambda a: a if a.is_scalar else Det(a),
                    formulas={Det: "d det(A) = det(A) tr(A⁻¹ dA)"},
                    differential=lambda n, da: mul(n, Trace(mul(inverse(n.arg), da))),
-                   numpy=lambda a: _scalar(np.linalg.det(a))),
+                   numpy=lambda a: _scalar(np.linalg.det(a)),
+                   sympy=lambda s, n, v: s.scalar(v) if n.arg.is_scalar else s.sp.Determinant(v)),
     # d log det A = tr(A⁻¹ dA); log det of a 1×1 matrix is the log of its entry
     MatrixFunction(name="logdet", latex=r"\log\det", code="np.linalg.slogdet({})[1]",
                    domain="positive determinant", shape=SQUARE_TO_SCALAR,
                    build=lambda a: Apply("log", a) if a.is_scalar else LogDet(a),
                    formulas={LogDet: "d logdet(A) = tr(A⁻¹ dA)"},
                    differential=lambda n, da: Trace(mul(inverse(n.arg), da)),
-                   numpy=lambda a: _scalar(np.linalg.slogdet(a)[1])),
+                   numpy=lambda a: _scalar(np.linalg.slogdet(a)[1]),
+                   sympy=lambda s, n, v: s.sp.log(s.scalar(v) if n.arg.is_scalar else s.sp.Determinant(v))),
     MatrixFunction(name="sum", latex=r"\operatorname{sum}", code="np.sum({})", domain="all reals",
                    shape=ANY_TO_SCALAR, build=lambda a: a if a.is_scalar else Sum(a),
                    formulas={Sum: "d sum(A) = sum(dA)"}, differential=lambda n, da: Sum(da),
-                   numpy=lambda a: _scalar(a.sum())),
+                   numpy=lambda a: _scalar(a.sum()), sympy=lambda s, n, v: s.total(n.arg, v)),
     # d‖A‖₁ = ⟨sign(A), dA⟩   (0 at 0, as numpy.sign)
     MatrixFunction(name="norm1", latex=r"\operatorname{norm}_1", code="np.sum(np.abs({}))",
                    domain="x ≠ 0", shape=ANY_TO_SCALAR, build=Norm1,
                    formulas={Norm1: "d norm1(A) = ⟨sign(A), dA⟩"},
                    differential=lambda n, da: inner(Apply("sign", n.arg), da),
-                   numpy=lambda a: _scalar(np.abs(a).sum())),
+                   numpy=lambda a: _scalar(np.abs(a).sum()),
+                   sympy=lambda s, n, v: s.total(n.arg, s.apply("abs", n.arg, v))),
     # d‖A‖ = ⟨A, dA⟩ / ‖A‖  (Euclidean for a vector, Frobenius for a matrix; printed ‖A‖)
     MatrixFunction(name="norm2", latex=r"\operatorname{norm}_2", code="np.linalg.norm({})",
                    domain="A ≠ 0", shape=ANY_TO_SCALAR, build=Norm2,
                    formulas={Norm2: "d‖A‖ = ⟨A, dA⟩/‖A‖"},
                    differential=lambda n, da: mul(hpow(n, -1), inner(n.arg, da)),
-                   numpy=lambda a: _scalar(np.sqrt((a ** 2).sum()))),
+                   numpy=lambda a: _scalar(np.sqrt((a ** 2).sum())), sympy=_sympy_norm2),
     # diag(v): the square matrix with v on its diagonal; diag(X): the diagonal of X
     MatrixFunction(name="diag", latex=r"\operatorname{diag}", code="np.diag({})", domain="all reals",
                    shape=DIAGONAL,
                    build=lambda a: a if a.is_scalar else DiagVec(a) if a.cols is not ONE else DiagMat(a),
                    formulas={DiagMat: "d diag(v) = diag(dv)", DiagVec: "d diag(A) = diag(dA)"},
-                   differential=lambda n, da: type(n)(da), numpy=_diagonal),
+                   differential=lambda n, da: type(n)(da), numpy=_diagonal, sympy=_sympy_diag),
     MatrixFunction(name="softmax", latex=r"\operatorname{softmax}", code="_softmax({})",
                    helper=SOFTMAX_HELPER, domain="all reals", shape=VECTOR_TO_VECTOR, build=Softmax,
                    formulas={Softmax: "d softmax(a) = s ⊙ da − s sᵀ da"}, differential=_d_softmax,
-                   numpy=_softmax),
+                   numpy=_softmax, sympy=_sympy_softmax),
     # d logsumexp(a) = softmax(a)ᵀ da
     MatrixFunction(name="logsumexp", latex=r"\operatorname{logsumexp}", code="_logsumexp({})",
                    helper=LOGSUMEXP_HELPER, domain="all reals", shape=VECTOR_TO_SCALAR, build=LogSumExp,
                    formulas={LogSumExp: "d logsumexp(a) = softmax(a)ᵀ da"},
                    differential=lambda n, da: mul(transpose(Softmax(n.arg)), da),
-                   numpy=_logsumexp),
+                   numpy=_logsumexp, sympy=lambda s, n, v: s.sp.log(s.total(n.arg, s.apply("exp", n.arg, v)))),
     # d(A⁻¹) = −A⁻¹ dA A⁻¹ (printed A⁻¹; the inverse of a scalar is its reciprocal)
     MatrixFunction(name="inv", latex=r"\operatorname{inv}", code="np.linalg.inv({})", domain="invertible",
                    shape=SQUARE_TO_SQUARE,
                    build=lambda a: HPow(a, Fraction(-1)) if a.is_scalar else Inverse(a),
                    formulas={Inverse: "d(A⁻¹) = −A⁻¹ dA A⁻¹"},
-                   differential=lambda n, da: neg(mul(n, da, n)), numpy=np.linalg.inv),
+                   differential=lambda n, da: neg(mul(n, da, n)), numpy=np.linalg.inv,
+                   sympy=lambda s, n, v: 1 / s.scalar(v) if n.is_scalar else v.I),
 )
 
 FUNCTIONS: dict[str, Elementwise | MatrixFunction] = {row.name: row for row in (*ELEMENTWISE_ROWS, *MATRIX_ROWS)}

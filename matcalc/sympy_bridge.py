@@ -12,7 +12,8 @@ Conventions of the translation (docs/sympy.md):
 - nodes SymPy has no class for are written by their definition: sum(A) = tr(𝟙ᵀA),
   ‖A‖ = √tr(AᵀA), diag(X) = (X ⊙ I)𝟙, softmax(x) = exp(x)/sum(exp(x)), and elementwise
   functions as ElementwiseApplyFunction of a Lambda (σ(t) = 1/(1 + e⁻ᵗ), relu(t) =
-  max(t, 0), step(t) = Heaviside(t, 0), softplus(t) = log(1 + eᵗ)).
+  max(t, 0), step(t) = Heaviside(t, 0), softplus(t) = log(1 + eᵗ)); each function's form
+  is its row of the registry (functions.py).
 Reading SymPy back accepts those forms (and DiagMatrix, DiagonalOf, log det); any other
 SymPy class is an UnsupportedError naming it, never an approximation.
 """
@@ -33,11 +34,11 @@ from .algebra import (
 from .errors import MatcalcError, ShapeError, UnsupportedError
 from .expr import (
     ONE, Add, Apply, Const, Det, DiagMat, DiagVec, Dim, Expr, Hadamard, HPow, Identity,
-    Inverse, LogDet, LogSumExp, MatMul, MatPow, Norm1, Norm2, Ones, Softmax, Sum, Trace,
+    LogDet, MatMul, MatPow, Ones, Sum, Trace,
     Transpose, Var, Zero, shape_text,
     Tree,
 )
-from .functions import ELEMENTWISE, NAMES
+from .functions import ELEMENTWISE, MATRIX_ROWS, NAMES, MatrixFunction
 from .parser import NAME_PARTS, normalize_name
 
 INSTALL_HINT = "SymPy interop needs SymPy: pip install 'matcalc-symbolic[sympy]'"
@@ -102,23 +103,15 @@ class _ToSympy:
             Add: lambda n, v: sp.Add(*map(self.scalar, v)) if n.is_scalar else sp.MatAdd(*v).doit(deep=False),
             Hadamard: lambda n, v: sp.Mul(*map(self.scalar, v)) if n.is_scalar else sp.HadamardProduct(*v),
             Transpose: lambda n, v: self.scalar(v[0]) if n.is_scalar else v[0].T,
-            Inverse: lambda n, v: 1 / self.scalar(v[0]) if n.is_scalar else v[0].I,
             MatPow: lambda n, v: sp.MatPow(v[0], n.k),
             HPow: lambda n, v: self.hpow(n, v[0]),
             Apply: lambda n, v: self.apply(n.fn, n.arg, v[0]),
-            Trace: lambda n, v: self.scalar(v[0]) if n.arg.is_scalar else sp.Trace(v[0]),
-            Det: lambda n, v: self.scalar(v[0]) if n.arg.is_scalar else sp.Determinant(v[0]),
-            LogDet: lambda n, v: sp.log(self.scalar(v[0]) if n.arg.is_scalar else sp.Determinant(v[0])),
-            Sum: lambda n, v: self.total(n.arg, v[0]),
-            Norm1: lambda n, v: self.total(n.arg, self.apply("abs", n.arg, v[0])),
-            Norm2: lambda n, v: self.norm2(n.arg, v[0]),
-            DiagMat: lambda n, v: sp.DiagMatrix(v[0]),
-            # SymPy's DiagonalOf fails on explicit matrices (1.14), so diag(X) = (X ⊙ I)𝟙.
-            DiagVec: lambda n, v: sp.HadamardProduct(v[0], sp.Identity(self.dim(n.rows)))
-            * sp.OneMatrix(self.dim(n.rows), 1),
-            Softmax: lambda n, v: self.softmax(n.arg, v[0]),
-            LogSumExp: lambda n, v: sp.log(self.total(n.arg, self.apply("exp", n.arg, v[0]))),
+            # Trace, Inverse, Sum, Softmax, …: the registry's forms
+            **{node: self.function(row) for row in MATRIX_ROWS for node in row.nodes},
         }
+
+    def function(self, row: MatrixFunction) -> Callable[[Any, list[Any]], Any]:
+        return lambda n, v: row.sympy(self, n, v[0])
 
     def convert(self, expr: Expr) -> Any:
         memo: dict[Expr, Any] = {}
@@ -176,16 +169,6 @@ class _ToSympy:
         if arg.is_scalar:
             return self.scalar(value)
         return self.sp.Trace(self.sp.OneMatrix(self.dim(arg.cols), self.dim(arg.rows)) * value)
-
-    def norm2(self, arg: Expr, value: Any) -> Any:
-        """‖A‖ = √tr(AᵀA) (Euclidean for a vector, Frobenius for a matrix)."""
-        if arg.is_scalar:
-            return self.sp.Abs(self.scalar(value))
-        return self.sp.sqrt(self.sp.Trace(value.T * value))
-
-    def softmax(self, arg: Expr, value: Any) -> Any:
-        e = self.apply("exp", arg, value)
-        return (1 / self.total(arg, e)) * e
 
 
 # ── SymPy → matcalc ─────────────────────────────────────────────────────────────────────

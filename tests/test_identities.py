@@ -22,6 +22,7 @@ import pytest
 import matcalc
 from fd import assert_close, central_difference, draw
 from identities_table import ROWS, Row
+from matcalc.functions import FUNCTIONS
 
 # Three size assignments; within each, every symbol has a different size, so a transposed
 # or mis-contracted result cannot pass by accident.  Square matrices repeat a symbol.
@@ -67,8 +68,10 @@ def squeeze(text: str) -> str:
     return "".join(text.split())
 
 
-_FUNCTIONS = re.compile(r"logsumexp|softmax|softplus|sigmoid|logdet|norm1|norm2|tanh|relu|"
-                        r"sqrt|diag|sign|exp|log|sin|cos|abs|det|sum|inv|tr|σ")
+# The function names the printer writes (longest first: logdet before log), removed before
+# variable names are read.
+_FUNCTIONS = re.compile("|".join(sorted({*FUNCTIONS, *(f.text for f in FUNCTIONS.values())},
+                                        key=len, reverse=True)))
 _NAME = re.compile(r"[A-Za-zΑ-Ωα-ω](?:[0-9₀-₉]+|_[A-Za-z0-9]+)?")
 _SUBSCRIPTS = str.maketrans("₀₁₂₃₄₅₆₇₈₉", "0123456789")
 
