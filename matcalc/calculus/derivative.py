@@ -14,12 +14,15 @@ from collections.abc import Sequence
 from ..expr import Expr, Var
 from ..index_notation import Tensor
 from ..simplifier import simplify
+from .domain import check_defined
 from .gradient import gradient
 from .jacobian import jacobian
 
 
 def derive(f: Expr | Tensor, wrt: Sequence[Var]) -> Expr | Tensor:
     """∂f/∂wrt[0], then by wrt[1], …, simplified: shape S + V₀ + V₁ + …."""
+    if isinstance(f, Expr):
+        check_defined(f)  # a part defined nowhere would derive to a silent 0
     result = f
     for x in wrt:
         if isinstance(result, Expr) and result.is_scalar:
