@@ -11,7 +11,7 @@ from __future__ import annotations
 from fractions import Fraction
 from collections.abc import Callable, Mapping
 
-from .errors import ShapeError, UnsupportedError
+from .errors import LimitError, ShapeError, UnsupportedError
 from .expr import (
     ONE, Add, Apply, Const, Delta, Dim, Entry, Expr, Hadamard, HPow, Identity, Inverse, MatMul,
     MatPow, Ones, Transpose, Var, exact_power, shape_text,
@@ -28,6 +28,7 @@ from .index_notation import Tensor, delta_size, is_delta_name
 Shape = tuple[Term, Term]
 SCALAR: Shape = (ONE, ONE)
 ONES_NAME = "𝟙"
+MAX_MATRIX_POWER = 64  # Xᵏ differentiates into k terms (docs/limits.md)
 
 
 def show(node: Syntax, limit: int = 40) -> str:
@@ -274,9 +275,18 @@ class Typing:
                                    f"(at line {node.pos.line}, column {node.pos.column})")
         self._require_square(node.operand, s, f"the power ^{k}" + (" (use .^ for elementwise powers)"
                                                                      if k != -1 else ""))
-        if abs(k) > 64:
-            raise UnsupportedError(f"matrix power {k} is too large (at most 64) "
-                                   f"(at line {node.pos.line}, column {node.pos.column})")
+        if abs(k) > MAX_MATRIX_POWER:
+            raise LimitError(f"matrix power {k} is too large (at most {MAX_MATRIX_POWER}) "
+                             f"(at line {node.pos.line}, column {node.pos.column})")
+        # (X^a)^b is X^(ab), and its derivative as many terms: the limit holds for the product
+        total, inner = abs(k), node.operand
+        while isinstance(inner, Neg) or (isinstance(inner, Postfix) and inner.op != "hpower"):
+            if isinstance(inner, Postfix) and inner.exponent is not None:
+                total *= abs(inner.exponent)
+            inner = inner.operand
+        if total > MAX_MATRIX_POWER:
+            raise LimitError(f"nested matrix powers {show(node)} make the power {total}, beyond the "
+                             f"limit of {MAX_MATRIX_POWER} (at line {node.pos.line}, column {node.pos.column})")
         return s
 
     def _infer_call(self, node: Call) -> Shape:
