@@ -9,6 +9,7 @@ from __future__ import annotations
 import difflib
 import functools
 import re
+import unicodedata
 from fractions import Fraction
 from pathlib import Path
 from collections.abc import Callable, Collection, Iterator
@@ -36,6 +37,11 @@ DEPTH_HINT = ("each parenthesis, function call, norm, unary minus, transpose or 
 CHAIN_CLASS = {"add": "sum", "sub": "sum", "matmul": "product", "div": "product",
                "hadamard": "hadamard", "hdiv": "hadamard"}
 LETTERS = "A-Za-zα-ρτ-ωΑ-Ρ΢-Ω"
+# Letters of other scripts drawn like Latin ones: as a name they are an error (unless
+# declared), since `‖Χ‖²` with a Greek Chi wrt X would silently be 0.  The lexer admits no
+# Cyrillic, but the error for a Cyrillic letter names the Latin one it resembles.
+LOOKALIKES = dict(zip("ΑΒΕΖΗΙΚΜΝΟΡΤΥΧον", "ABEZHIKMNOPTYXov"))
+CYRILLIC_LOOKALIKES = dict(zip("АВЕКМНОРСТХаеорсухіјѕІЈЅ", "ABEKMHOPCTXaeopcyxijsIJS"))
 SUBSCRIPT_DIGITS = str.maketrans("₀₁₂₃₄₅₆₇₈₉", "0123456789")
 NAME_PARTS = re.compile(rf"([{LETTERS}]+)(?:([0-9]+)|([₀-₉]+)|_\{{([A-Za-z0-9]+)\}}|_([A-Za-z0-9]+))?$")
 FRACTION_CHARS = {"½": Fraction(1, 2), "⅓": Fraction(1, 3), "⅔": Fraction(2, 3), "¼": Fraction(1, 4),
@@ -94,7 +100,8 @@ class _Lexer(lark.lexer.Lexer):
     def lex(self, text: str) -> Iterator[Token]:  # type: ignore[override]
         match, ignore, ends_operand = self._match, self._ignore, self.ENDS_OPERAND
         pos, end, line, line_start = 0, len(text), 1, 0
-        open_norms, previous = 0, ""
+        open_norms, previous, previous_end = 0, "", -1
+        signs = minus_signs = 0  # a run of prefix signs: each minus is a level of nesting
         while pos < end:
             m = match(text, pos)
             if m is None:
@@ -107,8 +114,26 @@ class _Lexer(lark.lexer.Lexer):
                     closing = open_norms > 0 and previous in ends_operand
                     open_norms += -1 if closing else 1
                     kind = "NORM_CLOSE" if closing else kind
+                    if open_norms > MAX_DEPTH:  # as for "(": refused before a parse of it all
+                        raise ParseError(f"expression nested more than {MAX_DEPTH} levels deep "
+                                         f"({DEPTH_HINT})", text, line, pos - line_start + 1)
+                elif kind == "NUMBER" and previous == "NORM_CLOSE" and previous_end == pos:
+                    # ‖x‖2 reads as a product, 2‖x‖, where the norm's subscript was meant
+                    raise ParseError(f"a number right after a norm: write ‖x‖₂ or ‖x‖_2 for the "
+                                     f"2-norm (‖x‖₁ or ‖x‖_1 for the 1-norm), or {value}‖x‖ "
+                                     "for a multiple", text, line, pos - line_start + 1)
+                if kind == "MINUS" or kind == "PLUS":
+                    if previous not in ends_operand and previous != "RSQB":
+                        signs, minus_signs = signs + 1, minus_signs + (kind == "MINUS")
+                        if signs > MAX_DEPTH:  # as for "(": refused before a parse of them all
+                            raise ParseError(f"expression nested more than {MAX_DEPTH} levels deep "
+                                             f"({DEPTH_HINT})" if minus_signs > MAX_DEPTH else
+                                             f"more than {MAX_DEPTH} signs in a row", text, line,
+                                             pos - line_start + 1)
+                else:
+                    signs = minus_signs = 0
                 tok = Token(kind, value, pos, line, pos - line_start + 1)
-                previous = kind
+                previous, previous_end = kind, stop
             if "\n" in value:
                 line += value.count("\n")
                 line_start = pos + value.rindex("\n") + 1
@@ -142,15 +167,60 @@ def _pos(item: Token | Syntax) -> Pos:
 
 
 def _exponent(tok: Token, text: str) -> Fraction:
-    """The number in a power token: '^2', '^{-1}', '^(1/2)', '.^-1', '⁻¹', '²'."""
+    """The number in a power token: '^2', '^{-1}', '^(1/2)', '.^-1', '⁻¹', '²', and chains
+    of '^', read from the right as in mathematics: '^3^2' is 3² = 9, '^-1^2' is −(1²)."""
     special = {"⁻¹": Fraction(-1), "²": Fraction(2), "³": Fraction(3)}
     if tok.value in special:
         return special[tok.value]
-    body = tok.value[2:] if tok.value.startswith(".^") else tok.value[1:]  # keep a decimal point
-    body = re.sub(r"[\s{}()]", "", body)
+    body = tok.value[2:] if tok.value.startswith(".^") else tok.value[1:]
     if sum(ch.isdigit() for ch in body) > MAX_NUMBER_ORDER:
         raise _error_at(f"exponent with more than {MAX_NUMBER_ORDER} digits", text, tok)
-    return Fraction(body)
+    parts = [re.sub(r"\s", "", part) for part in body.split("^")]
+    value = _exponent_part(parts[-1], text, tok)
+    for part in reversed(parts[:-1]):
+        # A sign written bare applies after the power (−1^2 is −1); braces and
+        # parentheses make it part of the base ({-1}^2 is 1).
+        bare_sign = -1 if part.startswith("-") else 1
+        shown = f"{part.lstrip('-')}^{value if value >= 0 and value.denominator == 1 else f'({value})'}"
+        value = bare_sign * _exact_power(_exponent_part(part.lstrip("-"), text, tok), value, shown, text, tok)
+    return value
+
+
+def _exponent_part(part: str, text: str, tok: Token) -> Fraction:
+    """One number of an exponent: '3', '-1', '2.5', '{-1}', '(1/2)', '(-1.5/2)'."""
+    numerator, _, denominator = part.strip("{}()").partition("/")
+    if denominator and int(denominator) == 0:
+        raise _error_at("division by zero in an exponent", text, tok)
+    return Fraction(numerator) / Fraction(denominator or 1)
+
+
+def _exact_power(base: Fraction, k: Fraction, shown: str, text: str, tok: Token) -> Fraction:
+    """base^k exactly, for an exponent written as a power (2^3^2): refused when it is no
+    rational number, or longer than the exponents a literal may have."""
+    if base == 0 and k < 0:
+        raise _error_at(f"the exponent {shown} divides by zero", text, tok)
+    if k.denominator != 1:  # a root: exact only when numerator and denominator are powers
+        roots = [_integer_root(abs(n), k.denominator) for n in (base.numerator, base.denominator)]
+        if (base < 0 and k.denominator % 2 == 0) or None in roots:
+            raise _error_at(f"the exponent {shown} is not a rational number; exponents are "
+                            "exact numbers: write its value as a decimal", text, tok)
+        sign = -1 if base < 0 else 1  # an odd root of a negative number: (−8)^(1/3) = −2
+        base, k = Fraction(sign * (roots[0] or 0), roots[1] or 1), Fraction(k.numerator)
+    size = max(abs(base.numerator).bit_length(), base.denominator.bit_length())
+    if abs(base) != 1 and base != 0 and size * abs(k) > MAX_NUMBER_ORDER * 10 // 3:
+        raise _error_at(f"the exponent {shown} has more than {MAX_NUMBER_ORDER} digits", text, tok)
+    return base ** int(k)
+
+
+def _integer_root(n: int, q: int) -> int | None:
+    """The integer r with r^q = n (n ≥ 0), or None."""
+    if q > n.bit_length():  # only 0 and 1 have roots this high (and 2^q would be huge)
+        return n if n < 2 else None
+    low, high = 0, 1 << (n.bit_length() // q + 1)
+    while low < high:  # the largest r with r^q ≤ n
+        mid = (low + high + 1) // 2
+        low, high = (mid, high) if mid ** q <= n else (low, mid - 1)
+    return low if low ** q == n else None
 
 
 def _number(tok: Token, text: str) -> Fraction:
@@ -185,6 +255,13 @@ def _operands(node: Syntax) -> tuple[Syntax, ...]:
     return node.args if isinstance(node, Call) else (node.left, node.right) if isinstance(node, Binary) else ()
 
 
+def _letter_name(ch: str) -> str:
+    """'Greek capital Alpha' for Α, 'Cyrillic small o' for о."""
+    script, case, _, letter = unicodedata.name(ch).split(" ", 3)
+    letter = letter.title() if len(letter) > 1 else letter if case == "CAPITAL" else letter.lower()
+    return f"{script.title()} {case.lower()} {letter}"
+
+
 def _error_at(message: str, text: str, tok: Token) -> ParseError:
     pos = _pos(tok)
     return ParseError(message, text, pos.line, pos.column)
@@ -202,6 +279,8 @@ class _ToSyntax:
         self.text = text
         self.declared = frozenset(declared)
         self.longer_names = sorted((d for d in self.declared if len(d) > 1), key=len, reverse=True)
+        self.line_starts: list[int] | None = None  # offsets of the lines, made when needed
+        self.longest = max((len(d) for d in self.declared), default=0)  # letters a name can span
         # Products made by splitting one letter run (AX → A·X): a postfix after the run
         # belongs to its last letter (AXᵀ is A·Xᵀ).
         self.runs: dict[int, tuple[Syntax, list[Syntax]]] = {}  # by id; holds the node alive
@@ -256,25 +335,52 @@ class _ToSyntax:
     def name(self, items: list[Any]) -> Syntax:
         (tok,) = items
         if len(tok.value) == 1:  # one letter: the common case, and nothing to split
+            self._check_lookalike(tok.value, tok.line, tok.column)
             return Name(tok.value, _pos(tok))
-        m = NAME_PARTS.match(tok.value)
-        letters = m.group(1) if m else tok.value
-        suffix = tok.value[len(letters):]
-        whole = normalize_name(tok.value)
-        if whole in self.declared:
-            return Name(whole, _pos(tok))
+        return self._chain(self._split(tok.value, tok.line, tok.column))
+
+    def _split(self, run: str, line: int, column: int) -> list[Syntax]:
+        """The names in a letter run with an optional subscript: declared names first
+        (longest first, also where one ends in the run's subscript: Xbeta_1 is X·beta_1),
+        else one letter each; a digit subscript ends at its last digit (W_1x is W_1·x)."""
+        m = NAME_PARTS.match(run)
+        letters = m.group(1) if m else run
+        suffix = run[len(letters):]
         pieces: list[tuple[str, int]] = []
         i = 0
-        while i < len(letters):
+        while i < len(letters) and len(pieces) <= MAX_FACTORS:  # more: refused as a product
+            if len(letters) - i <= self.longest and normalize_name(letters[i:] + suffix) in self.declared:
+                pieces.append((letters[i:] + suffix, i))
+                suffix = ""
+                break
             longest = next((d for d in self.longer_names if letters.startswith(d, i)
                             and (i + len(d) < len(letters) or not suffix)), None)
             step = len(longest) if longest else 1
             pieces.append((letters[i:i + step], i))
             i += step
+        rest = ""
+        digits = re.match(r"_([0-9]+)(?=.)", suffix)
+        if digits:  # W_1x: the subscript is 1, and x a name of its own
+            suffix, rest = digits.group(), suffix[digits.end():]
         last, start = pieces[-1]
         pieces[-1] = (last + suffix, start)
-        nodes: list[Syntax] = [Name(normalize_name(p), Pos(tok.line, tok.column + off)) for p, off in pieces]
-        return self._chain(nodes)
+        nodes: list[Syntax] = []
+        for piece, offset in pieces:
+            name = normalize_name(piece)
+            self._check_lookalike(name, line, column + offset)
+            nodes.append(Name(name, Pos(line, column + offset)))
+        if rest:
+            nodes.extend(self._split(rest, line, column + len(run) - len(rest)))
+        return nodes
+
+    def _check_lookalike(self, name: str, line: int, column: int) -> None:
+        """A letter of another script that looks like a Latin one (Greek Α, Cyrillic А …)
+        is almost always a slip of the keyboard or of a copy: an error, unless declared."""
+        for offset, ch in enumerate(name):
+            if ch in LOOKALIKES and name not in self.declared:
+                raise ParseError(f"{_letter_name(ch)} '{ch}' looks like Latin '{LOOKALIKES[ch]}': "
+                                 f"write '{LOOKALIKES[ch]}', or declare '{name}' in shapes to mean "
+                                 "the Greek letter", self.text, line, column + offset)
 
     def _chain(self, nodes: list[Syntax]) -> Syntax:
         out = nodes[0]
@@ -388,8 +494,12 @@ class _ToSyntax:
         if run is None or not isinstance(right, (Binary, Neg, Postfix, Call, Name, Number)):
             return
         word, end_col, line = run
-        at = _offset(self.text, line, end_col)
-        if len(word) < 3 or at is None or at >= len(self.text) or self.text[at] != "(":
+        if len(word) < 3:  # (before the offset: a long sum of `a b` terms meets this often)
+            return
+        if self.line_starts is None:
+            self.line_starts = [0] + [m.end() for m in re.finditer("\n", self.text)]
+        at = self.line_starts[line - 1] + end_col - 1 if line <= len(self.line_starts) else None
+        if at is None or at >= len(self.text) or self.text[at] != "(":
             return
         close = difflib.get_close_matches(word, FUNCTIONS, n=1, cutoff=0.75)
         if close:
@@ -442,13 +552,6 @@ def _letter_run(node: Syntax) -> tuple[str, int, int] | None:
     return "".join(n.name for n in letters), cols[-1] + 1, letters[0].pos.line
 
 
-def _offset(text: str, line: int, column: int) -> int | None:
-    lines = text.split("\n")
-    if line - 1 >= len(lines):
-        return None
-    return sum(len(l) + 1 for l in lines[: line - 1]) + column - 1
-
-
 def _too_deep_parenthesis(text: str) -> tuple[int, int] | None:
     """Line and column of the first "(" nested more than MAX_DEPTH deep: a quick check
     before parsing, so that a wall of parentheses costs no parse at all."""
@@ -487,6 +590,9 @@ def _parse_error(exc: UnexpectedInput, text: str) -> ParseError:
         ch = text[pos] if pos is not None and pos < len(text) else ""
         if ch == "σ":
             return ParseError("σ is the sigmoid function; write σ(…)", text, line, column)
+        if ch in CYRILLIC_LOOKALIKES:
+            return ParseError(f"{_letter_name(ch)} '{ch}' looks like Latin '{CYRILLIC_LOOKALIKES[ch]}': "
+                              f"write '{CYRILLIC_LOOKALIKES[ch]}'", text, line, column)
         shown = repr(ch) if not ch.isprintable() or ch.isspace() else f"'{ch}'"
         return ParseError(f"unexpected character {shown}", text, line, column)
     if isinstance(exc, UnexpectedToken):
