@@ -5,12 +5,15 @@ issue's numbering."""
 from __future__ import annotations
 
 import time
+from fractions import Fraction
 
 import numpy as np
 import pytest
 
 import matcalc
 from matcalc.mlp import MAX_LAYERS
+
+from fd import assert_close, assert_close_to_fd, central_difference, draw
 
 
 # --- 1. Generated code parenthesizes by Python's precedence --------------------------------
@@ -48,10 +51,148 @@ def test_negation_inside_an_operator_keeps_its_parentheses_in_code(text, shapes)
 
 # --- 4. Derivatives of functions defined nowhere -------------------------------------------
 
+@pytest.mark.parametrize("text, wrt, zero", [
+    ("1/(a − a)", "a", "a − a"),
+    ("log(a − a)", "a", "a − a"),
+    ("(a − a)/(a − a)", "a", "a − a"),
+    ("logdet(X − X)", "X", "X − X"),
+    ("tr(inv(X − X))", "X", "X − X"),
+    ("sum(x ./ (y − y))", "x", "y − y"),
+])
+def test_a_derivative_of_a_function_defined_nowhere_is_an_error_naming_the_part(text, wrt, zero):
+    with pytest.raises(matcalc.UndefinedValueError, match=f"undefined everywhere: {zero} is identically 0"):
+        matcalc.derive(text, wrt=wrt)
+    # as evaluating the function itself is
+    rng = np.random.default_rng(4)
+    f = matcalc.parse(text)
+    arrays = {name: draw(shape, rng, "invertible" if len(shape) == 2 else "real")
+              for name, shape in ((n, tuple(3 for _ in v.shape)) for n, v in
+                                  matcalc.expr.free_vars(f.node).items())}
+    with pytest.raises(matcalc.UndefinedValueError):
+        f.evaluate(**arrays)
+
+
+@pytest.mark.parametrize("text, wrt, domain", [
+    ("1/(a − b)", "a", "real"),                 # zero somewhere, not everywhere
+    ("log(a − a + b)", "b", "positive"),         # the zero is one term of the argument
+    ("sqrt(a − a) + a", "a", "positive"),        # √0 = 0 and det 0 = 0 are defined
+    ("det(X − X) + tr(inv(X − Y))", "X", "invertible"),
+])
+def test_parts_that_are_zero_only_somewhere_or_defined_at_zero_still_derive(text, wrt, domain):
+    rng = np.random.default_rng(5)
+    f = matcalc.parse(text)
+    shapes = {n: tuple(3 for _ in v.shape) for n, v in matcalc.expr.free_vars(f.node).items()}
+    d = matcalc.derive(text, wrt=wrt)
+    for _ in range(3):
+        arrays = {n: draw(shape, rng, domain) for n, shape in shapes.items()}
+        if "Y" in arrays:
+            arrays["Y"] = arrays["X"] + draw((3, 3), rng, "invertible")
+        expected = central_difference(lambda a: f.evaluate(**a), arrays, wrt)
+        assert_close_to_fd(d.evaluate(**arrays), expected, text)
+
 
 
 
 # --- 5. Silent misreads ---------------------------------------------------------------------
+
+def _values(text, shapes=None, seed=0, **sizes):
+    """Random arrays for the names of `text` (sizes by dimension symbol, default 3)."""
+    f = matcalc.parse(text, shapes)
+    rng = np.random.default_rng(seed)
+    return f, {n: draw(tuple(sizes.get(str(d), 3) if isinstance(d, str) else d for d in v.shape), rng)
+               for n, v in matcalc.expr.free_vars(f.node).items()}
+
+
+@pytest.mark.parametrize("text, names", [
+    ("W_1x", ("W1", "x")), ("W_12x", ("W12", "x")), ("W_1xa", ("W1", "x", "a")),
+    ("aW_1x", ("a", "W1", "x")),
+])
+def test_a_digit_subscript_ends_at_its_last_digit(text, names):
+    f, arrays = _values(text, m=4)
+    assert matcalc.parse(text).variables == names
+    expected = arrays[names[0]]
+    for n in names[1:]:
+        expected = expected @ arrays[n] if np.ndim(expected) and np.ndim(arrays[n]) else expected * arrays[n]
+    assert_close(f.evaluate(**arrays), expected, text)
+
+
+def test_a_declared_name_with_a_digit_subscript_and_letter_subscripts_stay_whole():
+    assert matcalc.parse("W_1x", {"W_1x": ("m", "n")}).variables == ("W_1x",)
+    assert matcalc.parse("AW_1x", {"W_1x": ("m", "n")}).variables == ("A", "W_1x")
+    assert matcalc.parse("W_in x").variables == ("W_in", "x")
+
+
+@pytest.mark.parametrize("text", ["Xbeta_1", "Xbeta₁", "Xbeta_{1}", "Xbeta1"])
+def test_declared_names_are_found_inside_longer_runs(text):
+    shapes = {"beta_1": ("n",), "X": ("m", "n")}
+    f, arrays = _values(text, shapes, m=4)
+    assert f.variables == ("X", "beta1")
+    assert_close(f.evaluate(**arrays), arrays["X"] @ arrays["beta1"], text)
+
+
+@pytest.mark.parametrize("chain", [(2, 3, 2), (3, 2, 2), (2, -1, 2), (2, 2, -1), (9, 4, Fraction(1, 2)),
+                                   (2, 1, 2, 2), (Fraction(1, 2), 2, 3),
+                                   (2, Fraction(-8), Fraction(1, 3))])
+def test_a_chain_of_powers_reads_from_the_right(chain):
+    def written(c):  # Fractions in parentheses, ints bare (a bare sign in front)
+        return f"({c})" if isinstance(c, Fraction) else str(c)
+
+    exponent = Fraction(chain[-1])
+    for base in reversed(chain[1:-1]):  # right-associative as Python's **, and −1^2 is −(1²)
+        value = abs(Fraction(base)) ** exponent
+        odd = Fraction(exponent).numerator % 2  # (−8)^(1/3) = −2
+        exponent = -value if (isinstance(base, int) and base < 0) or (base < 0 and odd) else value
+    text = "^".join(written(c) for c in chain) + "*a"
+    assert matcalc.derive(text, wrt="a").evaluate(a=1.0) == pytest.approx(float(Fraction(chain[0]) ** exponent))
+    x = np.array([0.7, 1.3, 2.0])
+    assert_close(matcalc.parse("x.^" + "^".join(written(c) for c in chain[1:])).evaluate(x=x),
+                 x ** float(exponent))
+    assert str(matcalc.derive("2^3^2*a", wrt="a")) == "512"
+
+
+@pytest.mark.parametrize("text, message", [
+    ("2^2^(1/2)*a", "not a rational number"),
+    ("a^2^(1/99999999999999999999)", "not a rational number"),
+    ("a^(-4)^(1/2)", "not a rational number"),
+    ("a^9^9^9", "more than 308 digits"),
+    ("a^0^-1", "divides by zero"),
+])
+def test_a_chain_of_powers_that_has_no_exact_exponent_is_an_error(text, message):
+    with pytest.raises(matcalc.ParseError, match=message):
+        matcalc.parse(text)
+
+
+@pytest.mark.parametrize("text", ["‖x‖2", "||x||2", "‖x‖1", "‖X‖2^2", "a + ‖x‖2x"])
+def test_a_number_right_after_a_norm_is_an_error_that_shows_the_subscript(text):
+    with pytest.raises(matcalc.ParseError, match="write ‖x‖₂ or ‖x‖_2") as info:
+        matcalc.parse(text)
+    assert text[info.value.column - 1].isdigit()
+    matcalc.parse(text.replace("‖2", "‖₂").replace("|2", "|_2").replace("‖1", "‖₁"))  # as it says
+
+
+LOOKALIKES = [("Α", "A", "Greek capital Alpha"), ("Β", "B", "Greek capital Beta"), ("Ε", "E", "Greek capital Epsilon"),
+              ("Ζ", "Z", "Greek capital Zeta"), ("Η", "H", "Greek capital Eta"), ("Ι", "I", "Greek capital Iota"),
+              ("Κ", "K", "Greek capital Kappa"), ("Μ", "M", "Greek capital Mu"), ("Ν", "N", "Greek capital Nu"),
+              ("Ο", "O", "Greek capital Omicron"), ("Ρ", "P", "Greek capital Rho"), ("Τ", "T", "Greek capital Tau"),
+              ("Υ", "Y", "Greek capital Upsilon"), ("Χ", "X", "Greek capital Chi"), ("ο", "o", "Greek small Omicron"),
+              ("ν", "v", "Greek small Nu"), ("А", "A", "Cyrillic capital A"), ("х", "x", "Cyrillic small Ha"),
+              ("Р", "P", "Cyrillic capital Er")]
+
+
+@pytest.mark.parametrize("letter, latin, name", LOOKALIKES)
+def test_a_letter_that_looks_latin_is_an_error_naming_both(letter, latin, name):
+    for text in (f"‖{letter}‖²", f"tr(A{letter}2)", f"{letter}_1 + x'x"):
+        with pytest.raises(matcalc.ParseError, match=f"{name} '{letter}' looks like Latin '{latin}'") as info:
+            matcalc.derive(text, wrt="x" if "x" in text else latin)
+        assert text[info.value.column - 1] == letter
+    if name.startswith("Greek"):  # declared, it is the Greek letter
+        assert matcalc.parse(f"{letter} + 1", {letter: ()}).variables == (letter,)
+
+
+def test_greek_letters_unlike_latin_ones_stay_names():
+    d = matcalc.derive("‖χ‖² + θ'x", wrt="χ")
+    chi, theta, x = np.array([1.0, 2.0]), np.array([0.5, 0.1]), np.array([3.0, 1.0])
+    assert_close(d.evaluate(χ=chi, θ=theta, x=x), 2 * chi)
 
 
 
@@ -147,3 +288,65 @@ def test_mlp_is_linear_in_its_layers_and_bounded():
 
 
 # --- 8. Bounded work ------------------------------------------------------------------------
+
+LONG = 200_000  # the input limit
+
+
+def _long(unit: str, head: str = "", tail: str = "") -> str:
+    return head + (unit * (LONG // len(unit)))[: LONG - len(head) - len(tail)] + tail
+
+
+ADVERSARIAL = {  # inputs at the length limit that the old patterns backtracked on, and others
+    "x^ spaces": _long(" ", "x^", "y"), "^{ spaces": _long(" ", "x^{", "y"),
+    "^( spaces": _long(" ", "x^(", "y"), "^- spaces": _long(" ", "x^-", "y"),
+    "^{- spaces": _long(" ", "x^{-", "1"), ".^ spaces": _long(" ", "x.^", "y"),
+    "^T spaces": _long(" ", "X^", "T"), "power then spaces": _long(" ", "x^2", "^y"),
+    "spaces": _long(" ", "", "x"), "newlines": _long("\n", "", "x"),
+    "digits": _long("7"), "decimal digits": _long("1."), "exponent digits": _long("9", "x^"),
+    "bars": _long("‖"), "double bars": _long("|"), "bars and spaces": _long("‖ "),
+    "letters": _long("a"), "Greek letters": _long("αβ"), "letters with a subscript": _long("a", "", "_1x"),
+    "function names and spaces": _long("exp "), "power chains": _long("^2", "x"),
+    "mixed": _long("x^ 1 ‖ ||a1 .^ "), "spaced carets": _long(" ^", "x"),
+    "minus signs": _long("-", "", "a"), "plus signs": _long("+", "", "a"), "primes": _long("'", "x"),
+    "signs after a product": _long("−", "a*", "a"),
+}
+
+
+@pytest.mark.parametrize("family", ADVERSARIAL)
+def test_reading_an_input_at_the_length_limit_takes_under_a_second(family):
+    text = ADVERSARIAL[family]
+    assert len(text) <= LONG
+    start = time.perf_counter()
+    try:
+        matcalc.parse(text)
+    except matcalc.MatcalcError:
+        pass
+    assert time.perf_counter() - start < 1
+
+
+def test_reading_a_long_valid_input_is_linear_in_its_length():
+    # a sum of products of names: the parser's check for misspelt functions once looked
+    # the position of each product up from the start of the text
+    def best_of_three(n: int) -> float:
+        text = "a b c\n + " * n + "a"
+        times = []
+        for _ in range(3):
+            start = time.perf_counter()
+            matcalc.parser.parse_syntax(text)
+            times.append(time.perf_counter() - start)
+        return min(times)
+
+    assert best_of_three(20_000) < 25 * best_of_three(2_000)  # linear: 10; quadratic: 100
+
+
+@pytest.mark.parametrize("text, total", [("((X^64)^64)^64", 4096), ("(X^8)^9", 72), ("((X^-8)ᵀ)^9", 72),
+                                         ("(-X^2)^40", 80), ("(X^3)^2^5", 96)])
+def test_nested_matrix_powers_are_held_to_the_power_limit(text, total):
+    start = time.perf_counter()
+    with pytest.raises(matcalc.LimitError, match=f"the power {total}, beyond the limit of 64"):
+        matcalc.derive(f"tr({text})", wrt="X")
+    assert time.perf_counter() - start < 1
+    d = matcalc.derive("tr((X^8)^8)", wrt="X")  # 64: at the limit
+    X = draw((3, 3), np.random.default_rng(8), "unit") / 2
+    f = matcalc.parse("tr((X^8)^8)")
+    assert_close_to_fd(d.evaluate(X=X), central_difference(lambda a: f.evaluate(**a), {"X": X}, "X"), text)
