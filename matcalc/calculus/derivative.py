@@ -17,6 +17,7 @@ from ..simplifier import simplify
 from .domain import check_defined
 from .gradient import gradient
 from .jacobian import jacobian
+from .limits import check_written
 
 
 def derive(f: Expr | Tensor, wrt: Sequence[Var]) -> Expr | Tensor:
@@ -29,4 +30,5 @@ def derive(f: Expr | Tensor, wrt: Sequence[Var]) -> Expr | Tensor:
             result = simplify(gradient(result, x))
         else:
             result = jacobian(result, x)
+            check_written(result.body if isinstance(result, Tensor) else result)
     return result

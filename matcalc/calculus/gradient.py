@@ -11,10 +11,10 @@ collect to 2(Xw − y) before travelling further — the textbook form falls out
 from __future__ import annotations
 
 from ..algebra import UNIT, add, const, is_zero, mul, zero_like
-from ..errors import UnsupportedError
 from ..expr import Add, Differential, Expr, MatMul, Var
 from ..rules.adjoints import product_adjoint, pullback
 from ..rules.differentials import differential
+from .limits import check_written
 
 
 def depends_on(f: Expr, x: Var) -> list[Expr]:
@@ -28,20 +28,10 @@ def depends_on(f: Expr, x: Var) -> list[Expr]:
     return order
 
 
-# A derivative is a DAG: ((X²)²)² … shares each level's gradient between two terms, so
-# written out it doubles per level.  Beyond this many nodes written out it is refused
-# (printing a million nodes takes seconds; forty squarings would take days).
-MAX_WRITTEN_NODES = 1_000_000
-
-
 def gradient(f: Expr, x: Var) -> Expr:
     """∂f/∂x for scalar f, shaped like x; refused when too large to write out."""
     g = _gradient(f, x)
-    if g.written > MAX_WRITTEN_NODES:
-        raise UnsupportedError(
-            f"the derivative written out would have more than {MAX_WRITTEN_NODES:,} nodes "
-            "(nested powers, inverses or products repeat a subexpression at every level); "
-            "derive an inner part and substitute")
+    check_written(g)
     return g
 
 

@@ -19,7 +19,7 @@ from fractions import Fraction
 from ..algebra import add, hadamard, is_zero, mul
 from ..expr import (
     ONE, Add, Const, Delta, DiagMat, DiagVec, Differential, Dim, Entry, Expr, Hadamard, MatMul, Sum,
-    Trace, Transpose, Var,
+    Trace, Transpose, Var, free_vars,
 )
 from ..index_notation import (
     Tensor, Term, canonical, contract, entry, expand, index_name_run, index_range, indices_of, rename,
@@ -27,6 +27,7 @@ from ..index_notation import (
 from ..rules.differentials import differential
 from ..simplifier import simplify
 from .gradient import depends_on
+from .limits import check_index_factors
 from .matrix_form import as_matrix
 
 # The printed names of a result's indices: its own axes, then the summed ones.
@@ -129,16 +130,30 @@ def _product_terms(e: MatMul, row: str | None, col: str | None,
 
 def _differentiate_terms(terms: list[Term], x: Var, wrt_at: tuple[str | None, str | None],
                          names: _Names) -> list[Term]:
-    """Product rule over each term's factors; d(M[a,b]) is the entry (a, b) of dM."""
+    """Product rule over each term's factors; d(M[a,b]) is the entry (a, b) of dM.  The
+    size of the result is counted first, and refused when too large (limits.py)."""
+    differentials: dict[Expr, Expr | None] = {}  # each entry's matrix: its dM, once
+    sizes: dict[Expr, tuple[int, int]] = {}
+    factors_in_all = 0
+    for _, factors in terms:
+        for f in factors:
+            arg = f.arg if isinstance(f, Entry) else f
+            if isinstance(f, Delta):
+                continue
+            if arg not in differentials:
+                differentials[arg] = total_differential(arg, x)
+            d = differentials[arg]
+            if d is not None:
+                count, held = _count_terms(d, sizes)
+                factors_in_all += held + count * (len(factors) - 1)
+    check_index_factors(factors_in_all)
     out: list[Term] = []
     for c, factors in terms:
         for pos, f in enumerate(factors):
-            arg = f.arg if isinstance(f, Entry) else f
-            if isinstance(f, Delta) or not any(n == x for n in arg.walk()):
-                continue
-            d = total_differential(arg, x)
+            d = None if isinstance(f, Delta) else differentials[f.arg if isinstance(f, Entry) else f]
             if d is None:
                 continue
+            arg = f.arg if isinstance(f, Entry) else f
             if isinstance(f, Entry):
                 idx = f.indices
                 row, col = (idx[0], idx[1]) if len(idx) == 2 else (
@@ -148,6 +163,30 @@ def _differentiate_terms(terms: list[Term], x: Var, wrt_at: tuple[str | None, st
             for c2, fs in _linear_terms(d, row, col, wrt_at, names):
                 out.append((c * c2, factors[:pos] + fs + factors[pos + 1:]))
     return out
+
+
+def _count_terms(d: Expr, sizes: dict[Expr, tuple[int, int]]) -> tuple[int, int]:
+    """How many terms `_linear_terms(d, …)` writes, and how many factors they hold in all:
+    counted on the shared graph, so a differential that doubles per level costs its
+    depth, not its 2^depth terms."""
+    for node in d.walk():
+        if node in sizes or not node.has_differential:
+            continue
+        if isinstance(node, Differential):
+            sizes[node] = (1, 2)  # δ[a,k] δ[b,l]
+        elif isinstance(node, Add):
+            parts = [sizes[t] for t in node.terms if t.has_differential]
+            sizes[node] = (sum(n for n, _ in parts), sum(k for _, k in parts))
+        elif isinstance(node, (MatMul, Hadamard)):
+            # One factor holds dX; each term gains at most one factor per other factor.
+            n, k = sizes[next(f for f in node.factors if f.has_differential)]
+            sizes[node] = (n, k + n * len(node.factors))
+        elif isinstance(node, DiagMat):  # a δ more in each term
+            n, k = sizes[node.arg]
+            sizes[node] = (n, k + n)
+        else:  # Transpose, Trace, Sum, DiagVec pass their operand's terms on
+            sizes[node] = sizes[node.children[0]]
+    return sizes[d]
 
 
 def jacobian(f: Expr | Tensor, x: Var) -> Expr | Tensor:
@@ -175,27 +214,30 @@ def jacobian(f: Expr | Tensor, x: Var) -> Expr | Tensor:
     free = out + tuple(s for s in wrt_at if s is not None)
     dims = tuple(names.dims[i] for i in free)
     raw = _differentiate_terms(terms, x, wrt_at, names)
-    letters = dict(zip(free, index_name_run(FREE_LETTERS)))
-    done = [canonical(contract(c, fs, free), free, index_name_run(SUMMED_LETTERS)) for c, fs in raw]
-    done = [(c, tuple(_tidy(rename(g, letters)) for g in fs)) for c, fs in done if c != 0]
+    # Printed index names are never a variable's name: `a[a]` would read as nonsense.
+    taken = set(free_vars(f)) | {x.name}
+    letters = dict(zip(free, index_name_run(FREE_LETTERS, taken)))
+    done = [canonical(contract(c, fs, free), free, index_name_run(SUMMED_LETTERS, taken)) for c, fs in raw]
+    memo: dict[Expr, Expr] = {}  # the entries' matrices recur from term to term: simplified once
+    done = [(c, tuple(_tidy(rename(g, letters), memo) for g in fs)) for c, fs in done if c != 0]
     done = [(c, fs) for c, fs in done if not any(  # an entry of a matrix that simplified to 0
         is_zero(g.arg if isinstance(g, Entry) else g) for g in fs)]
     final_free = tuple(letters[i] for i in free)
     dims_of = dict(zip(final_free, dims))
     if len(final_free) <= 2:
-        matrix = as_matrix(done, final_free, dims_of)
+        matrix = as_matrix(done, final_free, dims_of, memo)
         if matrix is not None:
-            return simplify(matrix)
+            return simplify(matrix, memo=memo)
     body = add(*(mul(Const(c), *fs) for c, fs in done)) if done else Const(Fraction(0))
     return Tensor(body, final_free, dims)
 
 
-def _tidy(factor: Expr) -> Expr:
+def _tidy(factor: Expr, memo: dict[Expr, Expr]) -> Expr:
     """Each entry's matrix simplified on its own."""
     if isinstance(factor, Entry):
-        arg = simplify(factor.arg)
+        arg = simplify(factor.arg, memo=memo)
         if len(factor.indices) == 2:
             row, col = factor.indices
             return entry(arg, row, col)
         return Entry(arg, factor.indices)
-    return factor if isinstance(factor, Delta) else simplify(factor)
+    return factor if isinstance(factor, Delta) else simplify(factor, memo=memo)

@@ -21,7 +21,7 @@ class _Graph:
     """One term as a graph: indices are nodes, matrix entries and deltas edges, vector
     entries weights on their index, index-free factors scalars."""
 
-    def __init__(self, factors: tuple[Expr, ...], dims: dict[str, Dim]) -> None:
+    def __init__(self, factors: tuple[Expr, ...], dims: dict[str, Dim], memo: dict[Expr, Expr]) -> None:
         self.edges: list[tuple[str, str, Expr]] = []  # (a, b, M): M[a,b]
         self.weights: dict[str, list[Expr]] = {}
         self.scalars: list[Expr] = []
@@ -37,11 +37,11 @@ class _Graph:
                 self.edges.append((f.i, f.j, identity(f.n)))
                 dims.setdefault(f.i, f.n)
             elif isinstance(f, Entry) and len(f.indices) == 2:
-                self.edges.append((f.indices[0], f.indices[1], simplify(f.arg)))
+                self.edges.append((f.indices[0], f.indices[1], simplify(f.arg, memo=memo)))
                 dims.setdefault(f.indices[0], f.arg.rows)
                 dims.setdefault(f.indices[1], f.arg.cols)
             elif isinstance(f, Entry):
-                v = column(simplify(f.arg))
+                v = column(simplify(f.arg, memo=memo))
                 self.weights.setdefault(f.indices[0], []).append(v)
                 dims.setdefault(f.indices[0], v.rows)
             else:
@@ -108,8 +108,9 @@ class _Graph:
         return hadamard(*parts) if parts else None
 
 
-def _term_matrix(factors: tuple[Expr, ...], free: tuple[str, ...], dims: dict[str, Dim]) -> Expr | None:
-    g = _Graph(factors, dict(dims))
+def _term_matrix(factors: tuple[Expr, ...], free: tuple[str, ...], dims: dict[str, Dim],
+                 memo: dict[Expr, Expr]) -> Expr | None:
+    g = _Graph(factors, dict(dims), memo)
     # A chain passes each index at most twice; a free index ends one.
     if any(g.degree(n) > 2 for n in g.nodes) or any(g.degree(i) > 1 for i in free):
         return None
@@ -190,16 +191,18 @@ def _joined(g: _Graph, r: str, c: str) -> bool:
     return c in seen
 
 
-def as_matrix(terms: list[Term], free: tuple[str, ...], dims: dict[str, Dim]) -> Expr | None:
+def as_matrix(terms: list[Term], free: tuple[str, ...], dims: dict[str, Dim],
+              memo: dict[Expr, Expr]) -> Expr | None:
     """The sum of `terms` as a matrix expression indexed by `free` (at most two indices:
-    rows, then columns), or None when a term is not a chain."""
+    rows, then columns), or None when a term is not a chain.  `memo`: simplify's memo, shared
+    by the terms (their entries recur from term to term)."""
     rows = dims[free[0]] if free else ONE
     cols = dims[free[1]] if len(free) == 2 else ONE
     if not terms:
         return Zero((rows, cols)) if (rows, cols) != (ONE, ONE) else Const(Fraction(0))
     pieces = []
     for c, fs in terms:
-        m = _term_matrix(fs, free, dims)
+        m = _term_matrix(fs, free, dims, memo)
         if m is None:
             return None
         pieces.append(mul(Const(c), m))
