@@ -4,6 +4,7 @@ issue's numbering."""
 
 from __future__ import annotations
 
+import re
 import time
 from fractions import Fraction
 
@@ -287,6 +288,53 @@ def test_mlp_is_linear_in_its_layers_and_bounded():
 
 
 
+# (7) Index names ran out: 12 letters for a result's axes (KeyError), 32 for the summed
+# indices of one term (StopIteration).  Now i, …, w, then i1, j1, … without end.
+def test_a_result_with_more_axes_than_letters_reads_back():
+    d = matcalc.derive("exp(x)", wrt=["x"] * 12)  # 13 axes
+    x = np.array([0.3, -0.7])
+    expected = np.zeros((2,) * 13)  # ∂¹² exp(x)[i] / ∂x[j]… is exp(x[i]) where all indices agree
+    for i in range(2):
+        expected[(i,) * 13] = np.exp(x[i])
+    np.testing.assert_allclose(d.evaluate(x=x), expected, rtol=1e-13)
+    np.testing.assert_allclose(matcalc.parse(str(d)).evaluate(x=x), expected, rtol=1e-13)
+    zero = matcalc.derive("x'Ax", wrt=["x"] * 13)
+    assert zero.shape == ("m",) * 13 and not zero.evaluate(x=x).any()
+
+
+def _chain(depth: int, inner: str = "x") -> str:
+    """σ(Wσ(W…σ(Wx)…)), `depth` sigmoids deep."""
+    for _ in range(depth):
+        inner = f"σ(W*{inner})"
+    return inner
+
+
+def test_the_third_derivative_of_a_deep_chain_has_enough_summation_indices():
+    # Its terms sum over up to 34 indices, more than the letters for them.
+    f, shapes = f"sum({_chain(12)})", {"W": ("n", "n"), "x": ("n",)}
+    third = matcalc.derive(f, wrt=["x"] * 3, shapes=shapes)
+    assert re.search(r"\ba1\b", str(third))
+    second = matcalc.derive(f, wrt=["x"] * 2, shapes=shapes)
+    rng = np.random.default_rng(7)
+    W, x, h = rng.standard_normal((2, 2)), rng.standard_normal(2), 1e-5
+    by_differences = np.stack([(second.evaluate(W=W, x=x + h * e) - second.evaluate(W=W, x=x - h * e)) / (2 * h)
+                               for e in np.eye(2)], axis=-1)
+    np.testing.assert_allclose(third.evaluate(W=W, x=x), by_differences, rtol=1e-5, atol=1e-9)
+
+
+def test_summation_indices_are_never_named_like_a_variable():
+    # a was also a summation index: `σ(Wa)[a]` printed, a name used for two things.
+    shapes = {"W": ("n", "n"), "a": ("n",)}
+    d = matcalc.derive(f"sum({_chain(2, 'a')})", wrt=["a"] * 3, shapes=shapes)
+    text = str(d)
+    indices = {i for group in re.findall(r"\[([^\]]*)\]", text) for i in group.split(",")}
+    assert "a" not in indices and not indices & set(d.variables)
+    rng = np.random.default_rng(3)
+    arrays = {"W": rng.standard_normal((3, 3)), "a": rng.standard_normal(3)}
+    np.testing.assert_allclose(matcalc.parse(text, shapes).evaluate(**arrays), d.evaluate(**arrays),
+                               rtol=1e-12, atol=1e-12)
+
+
 # --- 8. Bounded work ------------------------------------------------------------------------
 
 LONG = 200_000  # the input limit
@@ -350,3 +398,48 @@ def test_nested_matrix_powers_are_held_to_the_power_limit(text, total):
     X = draw((3, 3), np.random.default_rng(8), "unit") / 2
     f = matcalc.parse("tr((X^8)^8)")
     assert_close_to_fd(d.evaluate(X=X), central_difference(lambda a: f.evaluate(**a), {"X": X}, "X"), text)
+
+
+# The node limit and the size estimate refuse a derivative before its work is done: each of
+# these ran for a minute or more (and 1.5 GB for the first).  A bound of 10 s, where each
+# takes well under a second alone (x'A…Ax: about 2 s, its first derivative is real work),
+# keeps the test meaningful on a busy machine.
+def _bounded(call, seconds: float = 10):
+    start = time.perf_counter()
+    try:
+        return call()
+    finally:
+        assert time.perf_counter() - start < seconds
+
+
+def test_nested_matrix_powers_are_refused_quickly():
+    # Refused while typing where the power limit holds through nesting, else by the size estimate.
+    with pytest.raises(matcalc.UnsupportedError):
+        _bounded(lambda: matcalc.derive("((X^64)^64)^64", wrt="X"))
+    with pytest.raises(matcalc.UnsupportedError):
+        _bounded(lambda: matcalc.derive("(" * 16 + "X" + ")^2" * 16, wrt="X"))
+
+
+def test_nested_scalar_squaring_derives_quickly_and_correctly():
+    d = _bounded(lambda: matcalc.derive("(" * 16 + "x'x" + ")^2" * 16, wrt="x"))  # (xᵀx)^(2¹⁶)
+    x = np.array([0.6, -0.8])  # xᵀx = 1: the gradient 2¹⁶ (xᵀx)^(2¹⁶ − 1) 2x is 2¹⁷ x
+    np.testing.assert_allclose(d.evaluate(x=x), 2 ** 17 * x, rtol=1e-12)
+
+
+@pytest.mark.parametrize("text", ["softmax(" * 20 + "x" + ")" * 20,             # a Jacobian
+                                  "sum(" + "softmax(" * 20 + "x" + ")" * 21])   # a gradient
+def test_nested_softmax_is_refused_by_its_size(text):
+    with pytest.raises(matcalc.LimitError, match="derive an inner part"):
+        _bounded(lambda: matcalc.derive(text, wrt="x"))
+
+
+def test_a_second_derivative_of_a_long_product_is_refused_by_its_size():
+    with pytest.raises(matcalc.LimitError, match="index notation"):
+        _bounded(lambda: matcalc.derive("x'" + "A" * 398 + "x", wrt=["A", "A"]))
+
+
+def test_the_node_limit_guards_derivatives_in_index_notation():
+    # Few factors per step, but the third derivative of a 16-deep chain written out is larger
+    # than a million nodes.
+    with pytest.raises(matcalc.LimitError, match="1,000,000 nodes"):
+        _bounded(lambda: matcalc.derive(f"sum({_chain(16)})", wrt=["x"] * 3, shapes={"W": ("n", "n")}))
