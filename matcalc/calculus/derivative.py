@@ -30,5 +30,5 @@ def derive(f: Expr | Tensor, wrt: Sequence[Var]) -> Expr | Tensor:
             result = simplify(gradient(result, x))
         else:
             result = jacobian(result, x)
-            check_written(result.body if isinstance(result, Tensor) else result)
+        check_written(result.body if isinstance(result, Tensor) else result)  # every path, every order
     return result
