@@ -11,22 +11,32 @@ import numpy as np
 
 from . import calculus
 from .codegen import function_source, parameter_names
-from .errors import EvaluationError, MatcalcError, ParseError, UnsupportedError
+from .errors import EvaluationError, LimitError, MatcalcError, ParseError, UnsupportedError
 from .evaluator import evaluate, evaluate_tensor
-from .expr import Dim, Expr, Var, free_vars
+from .expr import Dim, Expr, Identity, Ones, Var, Zero, free_vars
 from .index_notation import Tensor
 from .mlp import MLP
 from .mlp import mlp as _mlp
-from .parser import normalize_name, parse_syntax, unknown_calls
+from .parser import MAX_LENGTH, normalize_name, parse_syntax, unknown_calls
 from .printing import to_latex, to_text
 from .shapes import conventional_rank, declared_dims, normalize_shapes
 from .steps import Step, derivation
 from .sympy_bridge import from_sympy as _from_sympy, to_sympy as _to_sympy
-from .typer import typed
+from .typer import context, typed
 
 T = TypeVar("T")
 NAME = re.compile(r"^[A-Za-zΑ-Ωα-ω][A-Za-z0-9_]*$")
 CONVENTIONAL = re.compile(r"^[A-Za-zΑ-Ωα-ω](?:[0-9]+|_[A-Za-z0-9]+)?$")  # W, W1, W_in
+
+
+def _readable(text: str) -> str:
+    """Printed text, refused where it is longer than the parser reads (docs/limits.md):
+    printing never gives text that does not read back without saying so."""
+    if len(text) > MAX_LENGTH:
+        raise LimitError(f"the result's text has {len(text):,} characters, more than the "
+                         f"{MAX_LENGTH:,} that matcalc reads back; evaluate it (d.evaluate(...)), "
+                         "generate code for it (d.numpy_source()), or derive a smaller part")
+    return text
 
 
 def _public(fn: Callable[..., T]) -> Callable[..., T]:
@@ -52,16 +62,25 @@ def _public(fn: Callable[..., T]) -> Callable[..., T]:
 class Expression:
     """A typed expression: printable as text and LaTeX, evaluable with NumPy."""
 
-    def __init__(self, node: Expr | Tensor, source: str = "") -> None:
+    def __init__(self, node: Expr | Tensor, source: str = "", context: tuple[Var, ...] = ()) -> None:
         self.node = node
         self.source = source
+        # Declared variables that only fix a size written in the text (tr(Iₙ) takes n from
+        # them): evaluate accepts their arrays without requiring them.
+        self.context = context
 
     @_public  # printing recurses: a deep enough tree is a MatcalcError, not a RecursionError
     def __str__(self) -> str:
-        return to_text(self.node)
+        return _readable(to_text(self.node))
 
     def __repr__(self) -> str:
-        return f"{type(self).__name__}({str(self)!r})"
+        return f"{type(self).__name__}({self._shown()!r})"
+
+    def _shown(self) -> str:
+        """The text, or its length where it is too long to read back (for repr and the
+        docstrings of generated code, which work at any size)."""
+        text = to_text(self.node)
+        return text if len(text) <= MAX_LENGTH else f"a result of {len(text):,} characters"
 
     @property
     def text(self) -> str:
@@ -70,7 +89,7 @@ class Expression:
     @property
     @_public
     def latex(self) -> str:
-        return to_latex(self.node)
+        return to_latex(self.node)  # (no LaTeX reader yet, so no read-back limit)
 
     def _repr_latex_(self) -> str:
         return f"${self.latex}$"
@@ -88,14 +107,15 @@ class Expression:
         """The value for NumPy arrays given by name (vectors 1-D; extra names ignored).
         `self` is positional-only, so a variable may be called self."""
         _by_name_only(positional)
-        return _evaluate(self.node, free_vars(self.node), set(free_vars(self.node)), arrays)
+        variables = {**{v.name: v for v in self.context}, **free_vars(self.node)}
+        return _evaluate(self.node, variables, set(free_vars(self.node)), arrays)
 
     @_public
     def numpy_source(self, name: str | None = None) -> str:
         """A standalone module (it imports only numpy) defining `name(vars...)` → the value
         (default name `f`, or `f_` where a variable is called f)."""
         variables = tuple(free_vars(self.node).values())
-        return function_source(name, [self.node], variables, f"{self}.")
+        return function_source(name, [self.node], variables, f"{self._shown()}.")
 
     @_public
     def to_sympy(self) -> Any:
@@ -144,7 +164,7 @@ class Derivative(Expression):
                    f"hessian_{wrt}" if scalar and self.wrt == (self.wrt[0],) * 2 else
                    "derivative_" + "_".join(parameter_names(self._wrt_vars).values()))
         what = "∂/∂" + " then ∂/∂".join(self.wrt)
-        summary = f"{what} of {self.function}: {self}." + (
+        summary = f"{what} of {self.function._shown()}: {self._shown()}." + (
             " Returns (value, derivative)." if value else "")
         roots = [self.function.node, self.node] if value else [self.node]
         return function_source(name, roots, variables, summary, default)
@@ -225,7 +245,12 @@ def _parse(expr: str, declared: Mapping[str, tuple[Dim, Dim]]) -> Expression:
         raise MatcalcError(f"the expression must be a str, got {type(expr).__name__}")
     syntax = parse_syntax(expr, tuple(declared))
     try:
-        return Expression(typed(syntax, declared), expr)
+        node = typed(syntax, declared)
+        if isinstance(node, Tensor):
+            return Expression(node, expr)  # (a Tensor carries its context)
+        sizes = tuple(d for n in node.walk() if isinstance(n, (Identity, Ones, Zero))
+                      for d in (n.rows, n.cols))
+        return Expression(node, expr, context(node, sizes, declared))
     except MatcalcError as exc:
         words = unknown_calls(expr, declared)
         if not words or isinstance(exc, ParseError):

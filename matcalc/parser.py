@@ -22,7 +22,8 @@ from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedTok
 
 from .errors import ParseError
 from .functions import ALIASES, FUNCTIONS, NAMES
-from .syntax import Binary, Call, IndexForm, Indexed, Name, Neg, Number, Pos, Postfix, Syntax
+from .sizing import read_size
+from .syntax import Binary, Call, IndexForm, Indexed, Name, Neg, Number, Pos, Postfix, Sized, Syntax
 
 # Limits that keep every later stage (typing, derivation, printing) within Python's
 # recursion limit and exact arithmetic bounded; docs/limits.md explains them.
@@ -50,7 +51,7 @@ TOKEN_NAMES = {"RPAR": "')'", "LPAR": "'('", "$END": "the end of the input", "PL
                "MINUS": "'-'", "STAR": "'*'", "SLASH": "'/'", "COMMA": "','", "HADAMARD": "'.*'",
                "NORM_CLOSE": "'‖'", "NORM_OPEN": "'‖'", "TRANSPOSE": "a transpose",
                "POWER": "a power", "HPOWER": "an elementwise power", "FUNC": "a function name"}
-OPERAND_STARTS = {"NAME", "NUMBER", "LPAR", "FUNC", "NORM_OPEN", "ONES", "FRACTION_CHAR"}
+OPERAND_STARTS = {"NAME", "NUMBER", "LPAR", "FUNC", "NORM_OPEN", "ONES", "FRACTION_CHAR", "SIZED"}
 
 
 def normalize_name(name: str) -> str:
@@ -80,7 +81,7 @@ class _Lexer(lark.lexer.Lexer):
     product of two norms); otherwise it opens one."""
 
     ENDS_OPERAND = frozenset({"NAME", "NUMBER", "RPAR", "TRANSPOSE", "INVERSE_TRANSPOSE", "POWER",
-                              "HPOWER", "NORM_CLOSE", "ONES", "FRACTION_CHAR", "NORM_SUB"})
+                              "HPOWER", "NORM_CLOSE", "ONES", "FRACTION_CHAR", "NORM_SUB", "SIZED"})
 
     def __init__(self, conf: Any) -> None:
         terminals = [t for t in conf.terminals if t.name != "NORM_CLOSE"]  # NORM_OPEN's pattern
@@ -300,7 +301,7 @@ class _ToSyntax:
             node = node.left
         known = self._known(node)
         if known is None:  # a leaf, or a node made inside one callback (a letter run's piece)
-            depth = 0 if isinstance(node, (Name, Number)) else 1 + max(
+            depth = 0 if isinstance(node, (Name, Number, Sized)) else 1 + max(
                 self._size(c)[0] for c in _operands(node))
             factors = 1 + self._size(node.operand)[1] if isinstance(node, Neg) else 1
             known = self.sizes[id(node)] = (node, depth, factors)
@@ -416,6 +417,19 @@ class _ToSyntax:
     def ones(self, items: list[Any]) -> Name:
         (tok,) = items
         return Name("𝟙", _pos(tok))
+
+    def sized(self, items: list[Any]) -> Syntax:
+        """Iₙ, 𝟙ₘₓₙ, 0ₘₓₙ: a constant with its size (a declared I₃ stays a name)."""
+        (tok,) = items
+        kind, size = tok.value[0], tok.value[1:]
+        if normalize_name(tok.value) in self.declared:
+            return Name(normalize_name(tok.value), _pos(tok))
+        dims = read_size(size)
+        if kind != "0" and len(dims) > (1 if kind == "I" else 2):
+            what = "the identity Iₙ takes one dimension" if kind == "I" else \
+                "the all-ones array takes one dimension (𝟙ₙ) or two (𝟙ₘₓₙ)"
+            raise _error_at(f"{tok.value}: {what}", self.text, tok)
+        return Sized(kind, dims, _pos(tok))
 
     # -- operators -----------------------------------------------------------------
     @staticmethod  # a factory for the methods below (callable in the class body since 3.10)

@@ -7,17 +7,20 @@ operand of another product is parenthesized — `Xw ⊙ y` but `y ⊙ (Xw)`.
 
 from __future__ import annotations
 
+import dataclasses
+from typing import cast
 
 from collections.abc import Callable
 from fractions import Fraction
 
 from .expr import (
-    Add, Apply, Const, Delta, Differential, Entry, Expr, Hadamard, HPow, Identity, Inverse,
+    ONE, Add, Apply, Const, Delta, Differential, Entry, Expr, Hadamard, HPow, Identity, Inverse,
     MatMul, MatPow, Norm2, Ones, Transpose, Var, Zero,
-    Tree,
+    Dim, Tree, substitute,
 )
 from .functions import ELEMENTWISE, function_of
 from .index_notation import Tensor
+from .sizing import Sized, is_ones, size_text, with_sizes
 
 # Precedence, low to high.
 SUM, NEG, PRODUCT, POSTFIX, ATOM = range(5)
@@ -43,14 +46,14 @@ def _split_name(name: str) -> tuple[str, str]:
 
 
 def _is_broadcast(term: Expr) -> bool:
-    return isinstance(term, Ones) or (
-        isinstance(term, MatMul) and isinstance(term.factors[-1], Ones)
+    return is_ones(term) or (
+        isinstance(term, MatMul) and is_ones(term.factors[-1])
         and all(f.is_scalar for f in term.factors[:-1]))
 
 
 def _without_ones(term: Expr) -> Expr:
     """s·𝟙 → s (inside a sum a scalar broadcasts by itself)."""
-    if isinstance(term, Ones):
+    if is_ones(term):
         return Const(Fraction(1))
     rest = term.factors[:-1]  # type: ignore[attr-defined]
     return rest[0] if len(rest) == 1 else MatMul(rest)
@@ -154,10 +157,25 @@ class Printer:
         return "I", ATOM
 
     def _Ones(self, e: Ones) -> tuple[str, int]:
+        # A bare 𝟙 in a product reads as a column: a row of ones is its transpose.
+        if e.rows is ONE and e.cols is not ONE:
+            return self.ones_mark + self.transpose_mark, POSTFIX
         return self.ones_mark, ATOM
 
     def _Zero(self, e: Zero) -> tuple[str, int]:
         return "0", ATOM
+
+    def size(self, dims: tuple[Dim, ...]) -> str:
+        raise NotImplementedError
+
+    def _Sized(self, e: Sized) -> tuple[str, int]:
+        """Iₙ, 𝟙ₙ, 𝟙ₘₓₙ, 0ₘₓₙ; a row is the transpose of a column, 𝟙ₙᵀ."""
+        if isinstance(e.of, Identity):
+            return "I" + self.size((e.rows,)), ATOM
+        mark = self.ones_mark if isinstance(e.of, Ones) else "0"
+        if e.rows is ONE:
+            return mark + self.size((e.cols,)) + self.transpose_mark, POSTFIX
+        return mark + self.size(tuple(d for d in (e.rows, e.cols) if d is not ONE)), ATOM
 
     # -- postfix --------------------------------------------------------------------
     def _Transpose(self, e: Transpose) -> tuple[str, int]:
@@ -216,7 +234,8 @@ def _is_tight(e: Expr) -> bool:
     if isinstance(e, Var):
         base, _ = _split_name(e.name)
         return len(base) == 1 and "_" not in e.name
-    # (a one-character function name, σ, is as tight as a one-letter variable)
+    # (a one-character function name, σ, is as tight as a one-letter variable; a sized
+    # constant is not: `A Iₙ`, since AIₙ would read as the name AI)
     return isinstance(e, (Identity, Ones, Norm2, Add)) or (isinstance(e, Apply) and len(ELEMENTWISE[e.fn].text) == 1)
 
 
@@ -238,6 +257,9 @@ class TextPrinter(Printer):
 
     def reciprocal(self, text: str) -> str:
         return f"1 ./ {text}"
+
+    def size(self, dims: tuple[Dim, ...]) -> str:
+        return size_text(dims)
 
     def product(self, c: Fraction, numerator: list[Expr], pieces: list[tuple[str, int]],
                 denominator: list[Expr]) -> str:
@@ -296,7 +318,9 @@ class TextPrinter(Printer):
         return f"δ[{e.i},{e.j}]", ATOM
 
     def _Tensor(self, e: Tensor) -> tuple[str, int]:
-        return f"[{','.join(e.indices)}] ↦ {_index_terms(self, e.body)}", SUM
+        if _is_zero(e.body):
+            return "0" + self.size(e.dims), ATOM
+        return f"[{','.join(e.indices)}] ↦ {_index_terms(self, _distinct_sums(e))}", SUM
 
 
 class LatexPrinter(Printer):
@@ -317,6 +341,9 @@ class LatexPrinter(Printer):
 
     def reciprocal(self, text: str) -> str:
         return rf"1 \oslash {text}"
+
+    def size(self, dims: tuple[Dim, ...]) -> str:
+        return "_{" + r" \times ".join(_latex_dim(d) for d in dims) + "}"
 
     def product(self, c: Fraction, numerator: list[Expr], pieces: list[tuple[str, int]],
                 denominator: list[Expr]) -> str:
@@ -373,7 +400,72 @@ class LatexPrinter(Printer):
         return rf"\delta_{{{self._indices((e.i, e.j))}}}", ATOM
 
     def _Tensor(self, e: Tensor) -> tuple[str, int]:
-        return rf"\left[{_index_terms(self, e.body)}\right]_{{{self._indices(e.indices)}}}", ATOM
+        if _is_zero(e.body):
+            return "0" + self.size(e.dims), ATOM
+        return rf"\left[{_index_terms(self, _distinct_sums(e))}\right]_{{{self._indices(e.indices)}}}", ATOM
+
+
+def _latex_dim(d: Dim) -> str:
+    """A dimension symbol in LaTeX: n, 3, \\mathit{X\\_rows}."""
+    text = str(d)
+    return text if len(text) == 1 or text.isdigit() else r"\mathit{" + text.replace("_", r"\_") + "}"
+
+
+def _is_zero(body: Expr) -> bool:
+    return isinstance(body, Const) and body.value == 0
+
+
+# Names for summation indices renamed apart (after the ones derivatives use).
+_INDEX_NAMES = "abcdefghmnoxyz"
+
+
+def _distinct_sums(t: Tensor) -> Expr:
+    """The body of tensor `t` with its summation indices renamed so that one name ranges
+    over one dimension throughout: each term sums over its own a, b, …, but a reader gives
+    an index one range for the whole body."""
+    terms = t.body.terms if isinstance(t.body, Add) else (t.body,)
+    ranges: dict[str, Dim] = dict(zip(t.indices, t.dims))
+    entries = [[n for n in term.walk() if isinstance(n, (Entry, Delta))] for term in terms]
+    used = set(ranges) | {i for found in entries for n in found for i in _index_names(n)}
+    fresh = (name for k in range(len(used) + 1) for name in
+             (c + (str(k) if k else "") for c in _INDEX_NAMES) if name not in used)
+    out = []
+    for term, found in zip(terms, entries):
+        mapping: dict[str, str] = {}
+        for n in found:
+            for i in _index_names(n):
+                if i in t.indices or i in mapping:
+                    continue
+                r = _index_range(n, i)
+                if ranges.setdefault(i, r) != r:
+                    mapping[i] = next(fresh)
+                    ranges[mapping[i]] = r
+                else:
+                    mapping[i] = i
+        renamed = {n: _renamed(n, mapping) for n in found}
+        out.append(substitute(term, {n: r for n, r in renamed.items() if r != n}))
+    return out[0] if len(out) == 1 else Add(tuple(out))
+
+
+def _index_names(n: Expr) -> tuple[str, ...]:
+    return tuple(n.indices) if isinstance(n, Entry) else (cast(Delta, n).i, cast(Delta, n).j)
+
+
+def _index_range(n: Expr, index: str) -> Dim:
+    if isinstance(n, Delta):
+        return n.n
+    assert isinstance(n, Entry)
+    arg = n.arg
+    if len(n.indices) == 1:
+        return arg.rows if arg.cols is ONE else arg.cols
+    return arg.rows if n.indices[0] == index else arg.cols
+
+
+def _renamed(n: Expr, mapping: dict[str, str]) -> Expr:
+    if isinstance(n, Entry):
+        return Entry(n.arg, tuple(mapping.get(i, i) for i in n.indices))
+    assert isinstance(n, Delta)
+    return Delta(mapping.get(n.i, n.i), mapping.get(n.j, n.j), n.n)
 
 
 def _index_terms(printer: Printer, body: Expr) -> str:
@@ -407,5 +499,21 @@ def _index_terms(printer: Printer, body: Expr) -> str:
     return out
 
 
-to_text = TextPrinter()
-to_latex = LatexPrinter()
+_TEXT, _LATEX = TextPrinter(), LatexPrinter()
+
+
+def _marked(e: Expr | Tree) -> Expr | Tree:
+    """`e` with the sizes its text must show marked (sizing.py)."""
+    if isinstance(e, Expr):
+        return with_sizes(e)
+    assert isinstance(e, Tensor)
+    return dataclasses.replace(e, body=with_sizes(e.body))
+
+
+def to_text(e: Expr | Tree) -> str:
+    """The re-parseable text of an expression or a tensor in index notation."""
+    return _TEXT(_marked(e))
+
+
+def to_latex(e: Expr | Tree) -> str:
+    return _LATEX(_marked(e))

@@ -89,4 +89,15 @@ class IndexForm:
     pos: Pos
 
 
-Syntax = Name | Number | Call | Binary | Neg | Postfix | Indexed | IndexForm
+@dataclass(frozen=True, slots=True)
+class Sized:
+    """A constant written with its size: `kind` is "I" (the identity, one dimension),
+    "𝟙" (all ones: a vector of one dimension, a matrix of two) or "0" (zeros, any number
+    of dimensions: a printed derivative may have more than two); a dimension is a symbol or a number."""
+
+    kind: str
+    dims: tuple[str | int, ...]
+    pos: Pos
+
+
+Syntax = Name | Number | Call | Binary | Neg | Postfix | Indexed | IndexForm | Sized

@@ -8,13 +8,14 @@ beyond flattening and folding numbers) so an input prints back as it was written
 
 from __future__ import annotations
 
+import re
 from fractions import Fraction
 from collections.abc import Callable, Mapping
 
 from .errors import LimitError, ShapeError, UnsupportedError
 from .expr import (
     ONE, Add, Apply, Const, Delta, Dim, Entry, Expr, Hadamard, HPow, Identity, Inverse, MatMul,
-    MatPow, Ones, Transpose, Var, exact_power, shape_text,
+    MatPow, Ones, Transpose, Var, Zero, exact_power, free_vars, shape_text,
 )
 from .algebra import flatten_product
 from .functions import (
@@ -22,13 +23,24 @@ from .functions import (
     VECTOR_TO_SCALAR, VECTOR_TO_VECTOR, Elementwise,
 )
 from .shapes import DimVar, Term, Unifier, conventional_rank
-from .syntax import Binary, Call, IndexForm, Indexed, Name, Neg, Number, Postfix, Syntax
+from .syntax import Binary, Call, IndexForm, Indexed, Name, Neg, Number, Postfix, Sized, Syntax
 from .index_notation import Tensor, delta_size, is_delta_name
 
 Shape = tuple[Term, Term]
 SCALAR: Shape = (ONE, ONE)
 ONES_NAME = "𝟙"
 MAX_MATRIX_POWER = 64  # Xᵏ differentiates into k terms (docs/limits.md)
+# I with a subscript is the identity of that size: I3 (I₃, I_3), I_n (I_{n}); Iₙ is lexed
+# as a sized constant (parser.py).
+SIZED_IDENTITY = re.compile(r"I(?:([0-9]+)|_([A-Za-z0-9]+))")
+
+
+def identity_size(name: str) -> Dim | None:
+    """The size written on the name of an identity (I3 → 3, I_n → "n"), else None."""
+    m = SIZED_IDENTITY.fullmatch(name)
+    if m is None:
+        return None
+    return int(m.group(1)) if m.group(1) else m.group(2)
 
 
 def show(node: Syntax, limit: int = 40) -> str:
@@ -53,6 +65,8 @@ _OPS = {"matmul": "", "add": " + ", "sub": " − ", "hadamard": " ⊙ ", "hdiv":
 def _show(n: Syntax) -> str:
     if isinstance(n, Name):
         return n.name
+    if isinstance(n, Sized):
+        return n.kind + "_{" + "×".join(map(str, n.dims)) + "}"
     if isinstance(n, Number):
         return str(n.value)
     if isinstance(n, Call):
@@ -85,6 +99,7 @@ class Typing:
         self.hints: dict[DimVar, str] = {}
         self.index_dims: dict[str, Term] = {}  # the range of each index of an index form
         self.in_index_form = False
+        self.sized_dims: set[str] = set()  # dimension symbols written on Iₙ, 𝟙ₙ, 0ₘₓₙ
 
     # -- messages ---------------------------------------------------------------
     def dim_text(self, t: Term) -> str:
@@ -125,6 +140,9 @@ class Typing:
         name = node.name
         if name in self.var_shapes:
             return self.var_shapes[name]
+        size = identity_size(name) if name not in self.declared else None
+        if size is not None:
+            return self._sized_shape("I", (size,))
         # Each I and 𝟙 has its own size, fixed by where it stands.
         if name == "I" and name not in self.declared:
             n = self.unifier.fresh()
@@ -150,9 +168,21 @@ class Typing:
         self.var_shapes[name] = shape
         return shape
 
+    def _sized_shape(self, kind: str, dims: tuple[Dim, ...]) -> Shape:
+        """Iₙ is n×n, 𝟙ₙ and 0ₙ are vectors, 𝟙ₘₓₙ and 0ₘₓₙ matrices."""
+        self.sized_dims.update(d for d in dims if isinstance(d, str))
+        if kind == "I":
+            return (dims[0], dims[0])
+        return (dims[0], dims[1] if len(dims) > 1 else ONE)
+
     def _infer(self, node: Syntax) -> Shape:
         if isinstance(node, Name):
             return self._name_shape(node)
+        if isinstance(node, Sized):
+            if len(node.dims) > 2:
+                raise self.fail(f"{show(node)}: a zero array of {len(node.dims)} dimensions "
+                                "stands alone (it is the whole expression)", node)
+            return self._sized_shape(node.kind, node.dims)
         if isinstance(node, Number):
             return SCALAR
         if isinstance(node, Neg):
@@ -218,9 +248,19 @@ class Typing:
                     return self.is_scalar(ls), self.is_scalar(rs)
         return lscalar, rscalar
 
+    def _ones_column(self, node: Syntax, other: Shape) -> None:
+        """A bare 𝟙 multiplied by a vector or matrix is the all-ones column vector (𝟙ᵀ its
+        transpose), sized by its neighbour: 𝟙ᵀy is the sum of y, A(𝟙ᵀy) a scaled A."""
+        transposed = isinstance(node, Postfix) and node.op == "transpose"
+        leaf = node.operand if transposed else node  # type: ignore[union-attr]
+        if isinstance(leaf, Name) and leaf.name == ONES_NAME and not self.is_scalar(other):
+            self.unify(self.shapes[id(node)][0 if transposed else 1], ONE)
+
     def _infer_binary(self, node: Binary) -> Shape:
         ls, rs = self.shapes[id(node.left)], self.infer(node.right)  # the left side is typed
         if node.op == "matmul":
+            self._ones_column(node.left, rs)
+            self._ones_column(node.right, ls)
             fits = self.unifier.find(ls[1]) == self.unifier.find(rs[0]) or isinstance(
                 self.unifier.find(ls[1]), DimVar) or isinstance(self.unifier.find(rs[0]), DimVar)
             lscalar, rscalar = self._settle(ls, rs, fits)
@@ -320,6 +360,7 @@ class Typing:
     def build(self, node: Syntax) -> Expr:
         names: dict[DimVar, Dim] = {}
         taken = {d for shape in self.declared.values() for d in shape if isinstance(d, str)}
+        taken |= self.sized_dims
         resolved: dict[str, tuple[Dim, Dim]] = {}
 
         def dims(s: Shape) -> tuple[Dim, Dim]:
@@ -374,7 +415,13 @@ class _Builder:
         return self.shared.setdefault(made, made) if isinstance(made, Expr) else made
 
     def _make(self, node: Syntax) -> Expr:
+        if isinstance(node, Sized):
+            rows, cols = self.shape_of(node)
+            kind = node.kind
+            return Identity(rows) if kind == "I" else Ones((rows, cols)) if kind == ONES_NAME else Zero((rows, cols))
         if isinstance(node, Name):
+            if identity_size(node.name) is not None and node.name not in self.declared:
+                return Identity(self.shape_of(node)[0])
             if node.name == ONES_NAME:
                 rows, cols = self.shape_of(node)
                 return Const(Fraction(1)) if (rows, cols) == (ONE, ONE) else Ones((rows, cols))
@@ -398,10 +445,7 @@ class _Builder:
         if isinstance(node, IndexForm):
             body = self.make(node.body)
             dims = tuple(self.index_dim(i) for i in node.indices)
-            fixed = {d for n in body.walk() if isinstance(n, Var) for d in (n.rows, n.cols)}
-            context = tuple(Var(name, shape) for name, shape in self.declared.items()
-                            if any(d in shape and d not in fixed for d in dims if isinstance(d, str)))
-            return Tensor(body, node.indices, dims, context)  # type: ignore[return-value]
+            return Tensor(body, node.indices, dims, context(body, dims, self.declared))  # type: ignore[return-value]
         if isinstance(node, Indexed):
             name = node.operand.name if isinstance(node.operand, Name) else ""
             if is_delta_name(name) and name not in self.declared:
@@ -497,8 +541,22 @@ def _broadcast(e: Expr, other: Expr) -> Expr:
     return e
 
 
+def context(node: Expr, dims: tuple[Dim, ...], declared: Mapping[str, tuple[Dim, Dim]]) -> tuple[Var, ...]:
+    """The declared variables that fix a dimension of `dims` which no variable of `node`
+    has: evaluating `tr(Iₙ)` or `δ_m[i,j] x[k]` takes n or m from their arrays."""
+    fixed = {d for v in free_vars(node).values() for d in (v.rows, v.cols)}
+    return tuple(Var(name, shape) for name, shape in declared.items()
+                 if any(d in shape and d not in fixed for d in dims if isinstance(d, str)))
+
+
 def typed(tree: Syntax, declared: Mapping[str, tuple[Dim, Dim]]) -> Expr:
-    """The expression node for a syntax tree, with shapes checked and unified."""
+    """The expression node for a syntax tree, with shapes checked and unified; a sized
+    zero of three or four dimensions (`0ₘₓₙₓₚ`, a printed derivative) is a Tensor."""
+    if isinstance(tree, Sized) and len(tree.dims) > 2:
+        dims = tuple(tree.dims)
+        indices = tuple(f"i{k}" for k in range(len(dims)))
+        zero = Const(Fraction(0))
+        return Tensor(zero, indices, dims, context(zero, dims, declared))  # type: ignore[return-value]
     typing = Typing(declared)
     typing.infer(tree)
     return typing.build(tree)

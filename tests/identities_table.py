@@ -143,7 +143,7 @@ ROWS: list[Row] = [
     R("affine_quad_x", "(Ax+b)'C(Dx+e)", "x", {"A": MN, "b": M, "C": MP, "D": PN, "e": P, "x": N}),
     R("a_xTx_wrt_a_conv", "a*x'x", "a", {"a": S, "x": N}, declare=False, compact=["xᵀx", "‖x‖²"]),
     # ── Matrix Cookbook §2: traces ──────────────────────────────────────────────────────
-    R("tr_X", "tr(X)", "X", {"X": NN}, compact=["I"]),
+    R("tr_X", "tr(X)", "X", {"X": NN}, compact=["Iₙ"]),
     R("tr_AX", "tr(AX)", "X", {"A": NM, "X": MN}, compact=["Aᵀ"]),
     R("tr_XA", "tr(XA)", "X", {"X": MN, "A": NM}, compact=["Aᵀ"]),
     R("tr_AXB", "tr(AXB)", "X", {"A": NM, "X": MP, "B": PN}, compact=["AᵀBᵀ"]),
@@ -158,7 +158,7 @@ ROWS: list[Row] = [
     R("tr_AinvXB", "tr(A inv(X) B)", "X", {"A": MN, "X": NN, "B": NM}, {"X": INV}, compact=TR_AINVXB),
     R("tr_AXinvB_pow", "tr(A X^-1 B)", "X", {"A": MN, "X": NN, "B": NM}, {"X": INV}, compact=TR_AINVXB),
     R("tr_invX", "tr(inv(X))", "X", {"X": NN}, {"X": INV}),
-    R("a_trX_wrt_X", "a*tr(X)", "X", {"a": S, "X": NN}, compact=["aI"]),
+    R("a_trX_wrt_X", "a*tr(X)", "X", {"a": S, "X": NN}, compact=["aIₙ"]),
     R("a_trX_wrt_a", "a tr(X)", "a", {"a": S, "X": NN}, compact=["tr(X)"]),
     # ── Matrix Cookbook §2: determinants ────────────────────────────────────────────────
     R("det_X", "det(X)", "X", {"X": NN}, {"X": INV}, compact=["det(X)X⁻ᵀ"]),

@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 import matcalc
+from fd import assert_close, assert_close_to_fd, central_difference, random_arrays
 from matcalc.mlp import MAX_LAYERS
 
 from fd import assert_close, assert_close_to_fd, central_difference, draw
@@ -46,8 +47,101 @@ def test_negation_inside_an_operator_keeps_its_parentheses_in_code(text, shapes)
 
 
 # --- 2, 3. Printed results read back; 𝟙 in input -------------------------------------------
+SIZES = {"m": 3, "n": 4, "p": 2}
 
 
+def _reads_back(text, wrt, shapes, seed=0):
+    """The derivative's printed text parses back to the same shape and value (m ≠ n ≠ p);
+    returns the text."""
+    d = matcalc.derive(text, wrt=wrt, shapes=shapes)
+    arrays = random_arrays(shapes, SIZES, seed)
+    back = matcalc.parse(str(d), shapes=shapes)
+    assert back.shape == d.shape, str(d)
+    assert_close(back.evaluate(**arrays), d.evaluate(**arrays), str(d))
+    return str(d)
+
+
+def test_2_ones_print_their_size():
+    # ∂tr(a𝟙 + Y)/∂a is tr(𝟙ₘₓₘ) = m, which a bare tr(𝟙) would read back as 1.
+    printed = _reads_back("tr(a + Y)", "a", {"a": (), "Y": ("m", "m")})
+    assert printed == "tr(𝟙ₘₓₘ)"
+    assert matcalc.parse(printed, {"Y": ("m", "m")}).evaluate(Y=np.ones((3, 3))) == 3
+
+
+def test_2_zero_tensors_print_their_size():
+    # Was `[i,j,k,l] ↦ 0`: "index i does not occur"; and a zero vector printed as 0.
+    assert _reads_back("tr(vvᵀ) sum(D)", ["D", "D"], {"v": ("p",), "D": ("m", "m")}) == "0ₘₓₘₓₘₓₘ"
+    assert _reads_back("logsumexp(y − y)", "y", {"y": ("m",)}) == "0ₘ"
+    assert _reads_back("a", "X", {"a": (), "X": ("m", "n")}) == "0ₘₓₙ"
+
+
+def test_2_identities_print_their_size():
+    # Was `I` (read back as some other size) or a delta whose size no array fixed.
+    assert _reads_back("tr(D)", "D", {"D": ("m", "m")}) == "Iₘ"
+    assert _reads_back("a x", "x", {"a": (), "x": ("n",)}) == "a Iₙ"
+    _reads_back("X", "X", {"X": ("m", "n")})  # [i,j,k,l] ↦ δ_m[i,k] δ_n[j,l]
+
+
+def test_2_softmax_and_logsumexp_of_zero_print_its_size():
+    shapes = {"a": (), "x": ("n",), "y": ("m",)}
+    assert _reads_back("a sum(softmax(y − y))", "a", shapes) == "sum(softmax(0ₘ))"
+    assert _reads_back("x logsumexp(a(y − y))", "x", shapes) == "logsumexp(0ₘ)Iₙ"
+
+
+def test_2_a_summation_index_ranges_over_one_dimension():
+    # A third derivative whose terms each summed over an `a`, of range p in one and m in
+    # another: "index a ranges over p and m at once".
+    text = _reads_back("tr(vvᵀ)‖yvᵀ‖", ["y", "v", "v"], {"v": ("p",), "y": ("m",)})
+    assert "↦" in text
+
+
+def test_2_ones_in_an_entry_print_as_a_sized_row():
+    # Was `(l𝟙)[i,j]`: an einsum error when evaluated.
+    printed = _reads_back("sum(l)sum(x)l", ["x", "l"], {"l": ("m",), "x": ("n",)})
+    assert "(l𝟙ₙᵀ)[i,j]" in printed
+
+
+def test_2_a_result_too_long_to_read_back_is_a_limit_error():
+    # A short input whose third derivative prints as some 500,000 characters, past the
+    # 200,000 the parser reads: printing says so instead of giving unreadable text.
+    d = matcalc.derive("det(4I + tanh((tanh(vvᵀ))^2)/4)", wrt=["v", "v", "v"], shapes={"v": ("p",)})
+    with pytest.raises(matcalc.LimitError, match="200,000"):
+        str(d)
+    assert "characters" in repr(d)
+    assert d.evaluate(v=np.ones(2)).shape == (2, 2, 2)
+
+
+@pytest.mark.parametrize("text", ["I_n x", "Iₙx", "I_{n} x", "x + 0ₙ", "𝟙ₙᵀx x"])
+def test_5_sized_constants_in_input(text):
+    # I_n / Iₙ is the n×n identity (was a new matrix variable named I_n).
+    x = np.arange(1.0, 5.0)
+    e = matcalc.parse(text, {"x": ("n",)})
+    expected = {"𝟙ₙᵀx x": x.sum() * x}.get(text, x)
+    assert_close(e.evaluate(x=x), expected, text)
+
+
+def test_5_identity_with_a_number_subscript():
+    assert_close(matcalc.parse("I₃ + A").evaluate(A=np.zeros((3, 3))), np.eye(3))
+    assert_close(matcalc.parse("I3 + A").evaluate(A=np.zeros((3, 3))), np.eye(3))
+    # a declared name stays a variable
+    assert matcalc.parse("I3", {"I3": ("m", "m")}).variables == ("I3",)
+
+
+@pytest.mark.parametrize("text, value", [
+    ("‖A(𝟙'y)‖²", lambda A, y, X: np.sum(A ** 2) * y.sum() ** 2),   # was 𝟙 an n×p matrix
+    ("(𝟙'y)*A", lambda A, y, X: y.sum() * A),                       # was a shape error
+    ("X/(𝟙'y)", lambda A, y, X: X / y.sum()),
+    ("(𝟙'y)^2", lambda A, y, X: y.sum() ** 2),
+])
+def test_3_ones_is_a_vector_sized_by_its_use(text, value):
+    shapes = {"A": ("m", "n"), "y": ("p",), "X": ("m", "n")}
+    e = matcalc.parse(text, shapes)
+    for seed in range(3):
+        arrays = random_arrays(shapes, SIZES, seed)
+        assert_close(e.evaluate(**arrays), value(**arrays), text)
+        d = matcalc.derive(text, wrt="y", shapes=shapes)
+        expected = central_difference(lambda a: e.evaluate(**a), arrays, "y")
+        assert_close_to_fd(d.evaluate(**arrays), expected, f"∂({text})/∂y = {d}")
 
 
 # --- 4. Derivatives of functions defined nowhere -------------------------------------------
