@@ -104,7 +104,12 @@ class _Sizes:
     """One marking of one tree: which axes its text fixes, node by node (memoized, so a
     shared subtree costs one visit per context)."""
 
-    def __init__(self) -> None:
+    def __init__(self, root: Expr) -> None:
+        # The subtrees that hold a constant: the others are fixed by their variables alone.
+        self.holders: set[Expr] = set()
+        for n in root.walk():
+            if isinstance(n, (Identity, Ones, Zero)) or not self.holders.isdisjoint(n.children):
+                self.holders.add(n)
         # Per node: which axes its own text fixes, and whether its rows and columns are
         # one dimension (a square matrix such as I or A⁻¹, or a product or sum of one).
         self.inner_memo: dict[Expr, tuple[bool, bool, bool]] = {}
@@ -117,7 +122,7 @@ class _Sizes:
 
         def find(s: Slot) -> Slot:
             while parent.get(s, s) != s:
-                s = parent[s]
+                parent[s] = s = parent.get(parent[s], parent[s])  # (path halving)
             return s
 
         links = _links(e)
@@ -125,7 +130,7 @@ class _Sizes:
         for a, b in links:
             ra, rb = find(a), find(b)
             if ra != rb:
-                parent[ra] = rb
+                parent[rb] = ra  # a sum's terms hang under its own slot: no long chains
         fixed: set[Slot] = set()
         for axis, dim in enumerate((e.rows, e.cols)):
             if given[axis] or dim is ONE:
@@ -141,6 +146,8 @@ class _Sizes:
     def inner(self, e: Expr) -> tuple[bool, bool, bool]:
         """Which axes of `e` its own text fixes (whatever surrounds it), and whether they
         are linked."""
+        if e not in self.holders:
+            return (True, True, False)
         if e not in self.inner_memo:
             if isinstance(e, Identity):
                 found = (False, False, True)
@@ -156,6 +163,8 @@ class _Sizes:
 
     def mark(self, e: Expr, given: tuple[bool, bool]) -> Expr:
         key = (e, *given)
+        if e not in self.holders:
+            return e
         if key in self.mark_memo:
             return self.mark_memo[key]
         if isinstance(e, Identity):
@@ -190,7 +199,7 @@ def _sized_ones(e: Expr) -> Expr:
 def with_sizes(e: Expr) -> Expr:
     """`e` with each identity, all-ones or zero array whose size its text would not fix
     replaced by a `Sized` leaf."""
-    return _Sizes().mark(e, (False, False))
+    return _Sizes(e).mark(e, (False, False))
 
 
 def is_ones(e: Expr) -> bool:
