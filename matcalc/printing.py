@@ -8,7 +8,6 @@ operand of another product is parenthesized — `Xw ⊙ y` but `y ⊙ (Xw)`.
 from __future__ import annotations
 
 import dataclasses
-from typing import cast
 
 from collections.abc import Callable
 from fractions import Fraction
@@ -16,10 +15,10 @@ from fractions import Fraction
 from .expr import (
     ONE, Add, Apply, Const, Delta, Differential, Entry, Expr, Hadamard, HPow, Identity, Inverse,
     MatMul, MatPow, Norm2, Ones, Transpose, Var, Zero,
-    Dim, Tree, substitute,
+    Dim, Tree, free_vars, substitute,
 )
 from .functions import ELEMENTWISE, function_of
-from .index_notation import Tensor
+from .index_notation import Tensor, index_name_run, index_range, indices_of, rename
 from .sizing import Sized, is_ones, size_text, with_sizes
 
 # Precedence, low to high.
@@ -415,7 +414,7 @@ def _is_zero(body: Expr) -> bool:
     return isinstance(body, Const) and body.value == 0
 
 
-# Names for summation indices renamed apart (after the ones derivatives use).
+# Names for summation indices renamed apart.
 _INDEX_NAMES = "abcdefghmnoxyz"
 
 
@@ -426,46 +425,24 @@ def _distinct_sums(t: Tensor) -> Expr:
     terms = t.body.terms if isinstance(t.body, Add) else (t.body,)
     ranges: dict[str, Dim] = dict(zip(t.indices, t.dims))
     entries = [[n for n in term.walk() if isinstance(n, (Entry, Delta))] for term in terms]
-    used = set(ranges) | {i for found in entries for n in found for i in _index_names(n)}
-    fresh = (name for k in range(len(used) + 1) for name in
-             (c + (str(k) if k else "") for c in _INDEX_NAMES) if name not in used)
+    taken = set(ranges) | {i for found in entries for n in found for i in indices_of(n)}
+    fresh = index_name_run(_INDEX_NAMES, taken | set(free_vars(t.body)))  # never a variable's name
     out = []
     for term, found in zip(terms, entries):
         mapping: dict[str, str] = {}
         for n in found:
-            for i in _index_names(n):
+            for i in indices_of(n):
                 if i in t.indices or i in mapping:
                     continue
-                r = _index_range(n, i)
+                r = index_range(n, i)
                 if ranges.setdefault(i, r) != r:
                     mapping[i] = next(fresh)
                     ranges[mapping[i]] = r
                 else:
                     mapping[i] = i
-        renamed = {n: _renamed(n, mapping) for n in found}
+        renamed = {n: rename(n, mapping) for n in found}
         out.append(substitute(term, {n: r for n, r in renamed.items() if r != n}))
     return out[0] if len(out) == 1 else Add(tuple(out))
-
-
-def _index_names(n: Expr) -> tuple[str, ...]:
-    return tuple(n.indices) if isinstance(n, Entry) else (cast(Delta, n).i, cast(Delta, n).j)
-
-
-def _index_range(n: Expr, index: str) -> Dim:
-    if isinstance(n, Delta):
-        return n.n
-    assert isinstance(n, Entry)
-    arg = n.arg
-    if len(n.indices) == 1:
-        return arg.rows if arg.cols is ONE else arg.cols
-    return arg.rows if n.indices[0] == index else arg.cols
-
-
-def _renamed(n: Expr, mapping: dict[str, str]) -> Expr:
-    if isinstance(n, Entry):
-        return Entry(n.arg, tuple(mapping.get(i, i) for i in n.indices))
-    assert isinstance(n, Delta)
-    return Delta(mapping.get(n.i, n.i), mapping.get(n.j, n.j), n.n)
 
 
 def _index_terms(printer: Printer, body: Expr) -> str:

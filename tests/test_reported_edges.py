@@ -12,10 +12,9 @@ import numpy as np
 import pytest
 
 import matcalc
-from fd import assert_close, assert_close_to_fd, central_difference, random_arrays
+from fd import assert_close, assert_close_to_fd, central_difference, draw, random_arrays
+from matcalc.expr import Entry
 from matcalc.mlp import MAX_LAYERS
-
-from fd import assert_close, assert_close_to_fd, central_difference, draw
 
 
 # --- 1. Generated code parenthesizes by Python's precedence --------------------------------
@@ -407,7 +406,8 @@ def test_the_third_derivative_of_a_deep_chain_has_enough_summation_indices():
     # Its terms sum over up to 34 indices, more than the letters for them.
     f, shapes = f"sum({_chain(12)})", {"W": ("n", "n"), "x": ("n",)}
     third = matcalc.derive(f, wrt=["x"] * 3, shapes=shapes)
-    assert re.search(r"\ba1\b", str(third))
+    # (its text, some 800,000 characters, is past the input limit: printing refuses it)
+    assert "a1" in {i for n in third.node.walk() if isinstance(n, Entry) for i in n.indices}
     second = matcalc.derive(f, wrt=["x"] * 2, shapes=shapes)
     rng = np.random.default_rng(7)
     W, x, h = rng.standard_normal((2, 2)), rng.standard_normal(2), 1e-5
