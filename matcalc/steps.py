@@ -208,10 +208,10 @@ def _merge(pairs: list[Pair]) -> list[Pair]:
     return [(add(*gs), e) for e, gs in merged.items()]
 
 
-def _next_pair(pairs: list[Pair], delta: Expr) -> int | None:
+def _next_pair(pairs: list[Pair], dx: Expr) -> int | None:
     """The first pair whose E lies inside no other pair's E: the others may still reach
     it, and then they meet and collect before going further (as in reverse mode)."""
-    open_ = [i for i, (_, e) in enumerate(pairs) if e != delta]
+    open_ = [i for i, (_, e) in enumerate(pairs) if e != dx]
     inside = [set(pairs[j][1].walk()) for j in open_]
     for i in open_:
         if not any(pairs[i][1] in seen for j, seen in zip(open_, inside) if j != i):
@@ -221,7 +221,7 @@ def _next_pair(pairs: list[Pair], delta: Expr) -> int | None:
 
 def _moves(df: Expr, x: Var, steps: list[Step]) -> Expr:
     """Apply the adjoint rules one at a time; return G with df = ⟨G, dX⟩."""
-    delta = Differential(x)
+    dx = Differential(x)
     pairs: list[Pair] = [(UNIT, df)]
     shown = to_text(df)
 
@@ -237,7 +237,7 @@ def _moves(df: Expr, x: Var, steps: list[Step]) -> Expr:
         if len({e for _, e in pairs}) < len(pairs):
             pairs = _merge(pairs)
             emit(COLLECT)
-        i = _next_pair(pairs, delta)
+        i = _next_pair(pairs, dx)
         if i is None:
             break
         g, e = pairs[i]
