@@ -147,7 +147,8 @@ class Derivative(Expression):
     @_public
     def evaluate(self, /, *positional: Any, **arrays: Any) -> np.ndarray | float:
         _by_name_only(positional)
-        variables = {**free_vars(self.function.node), **{v.name: v for v in self._wrt_vars}}
+        variables = {**{v.name: v for v in self.function.context}, **free_vars(self.function.node),
+                     **{v.name: v for v in self._wrt_vars}}
         required = set(free_vars(self.node)) | {v.name for v in self._wrt_vars}
         return _evaluate(self.node, variables, required, arrays)
 

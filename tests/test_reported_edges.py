@@ -119,6 +119,17 @@ def test_5_sized_constants_in_input(text):
     assert_close(e.evaluate(x=x), expected, text)
 
 
+def test_2_a_written_size_takes_its_value_from_a_declared_array():
+    # tr(Iₙ) has no variable of size n: the array of a declared X (n×n) gives n, for the
+    # parsed text and for its derivative.
+    shapes = {"X": ("n", "n"), "a": ()}
+    arrays = {"a": 1.5, "X": np.ones((4, 4))}
+    assert matcalc.parse("tr(Iₙ) a²", shapes).evaluate(**arrays) == 4 * 1.5 ** 2
+    d = matcalc.derive("tr(Iₙ) a²", wrt="a", shapes=shapes)
+    assert d.evaluate(**arrays) == 2 * 4 * 1.5
+    assert matcalc.parse(str(d), shapes).evaluate(**arrays) == 2 * 4 * 1.5
+
+
 def test_5_identity_with_a_number_subscript():
     assert_close(matcalc.parse("I₃ + A").evaluate(A=np.zeros((3, 3))), np.eye(3))
     assert_close(matcalc.parse("I3 + A").evaluate(A=np.zeros((3, 3))), np.eye(3))
