@@ -11,7 +11,7 @@ import numpy as np
 
 from . import calculus
 from .codegen import function_source, parameter_names
-from .errors import EvaluationError, LimitError, MatcalcError, ParseError, UnsupportedError
+from .errors import EvaluationError, LimitError, LocatedError, MatcalcError, ParseError, UnsupportedError
 from .evaluator import evaluate, evaluate_tensor
 from .expr import Dim, Expr, Identity, Ones, Var, Zero, free_vars
 from .index_notation import Tensor
@@ -256,8 +256,11 @@ def _parse(expr: str, declared: Mapping[str, tuple[Dim, Dim]]) -> Expression:
         words = unknown_calls(expr, declared)
         if not words or isinstance(exc, ParseError):
             raise
-        raise type(exc)(f"{exc}; note: matcalc has no function '{words[0]}', so '{words[0]}(…)' "
-                        "is read as a product of the names in it (docs/syntax.md lists the functions)") from None
+        noted = type(exc)(f"{exc}; note: matcalc has no function '{words[0]}', so '{words[0]}(…)' "
+                          "is read as a product of the names in it (docs/syntax.md lists the functions)")
+        if isinstance(exc, LocatedError) and isinstance(noted, LocatedError):
+            noted.line, noted.column = exc.line, exc.column  # the place, already in the text
+        raise noted from None
 
 
 def _wrt_names(wrt: str | Sequence[str]) -> list[str]:

@@ -18,11 +18,21 @@ class ParseError(MatcalcError):
         super().__init__(message)
 
 
-class ShapeError(MatcalcError):
+class LocatedError(MatcalcError):
+    """An error at a place in the input, where that is known: `line` and `column` (1-based;
+    0 when the error belongs to no one place) are fields, and the message ends with them."""
+
+    def __init__(self, message: str, line: int = 0, column: int = 0) -> None:
+        self.line, self.column = line, column
+        self.reason = message
+        super().__init__(f"{message} (at line {line}, column {column})" if line else message)
+
+
+class ShapeError(LocatedError):
     """Operands whose dimensions cannot agree; the message names operands and shapes."""
 
 
-class UnsupportedError(MatcalcError):
+class UnsupportedError(LocatedError):
     """A name, function or operation matcalc does not know or cannot differentiate."""
 
 

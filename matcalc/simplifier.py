@@ -4,11 +4,13 @@ The algebra constructors already flatten, fold, collect like terms and push tran
 into products; the rules here are the identities that need a look at several terms:
 factoring a shared factor out of a sum, and recognising σ in exp(u)/(1 + exp(u)).
 Each rule returns None to decline.  Rules are directed (they shrink the tree), so the
-fixpoint terminates; a cap guards it anyway.
+fixpoint terminates; a cap guards it anyway, and reaching it is a bug, raised as one.
 """
 
 from __future__ import annotations
 
+import os
+from contextvars import ContextVar
 from fractions import Fraction
 from collections.abc import Callable
 
@@ -16,6 +18,7 @@ from .algebra import add, broadcast, hadamard, hpow, inverse, is_zero, mul, spli
 from .functions import ELEMENTWISE
 from .expr import (
     ONE, Add, Apply, Const, DiagMat, DiagVec, Expr, Identity, Zero, Hadamard, HPow, Inverse, MatMul, Ones, Sum, Transpose,
+    InternalShapeError, free_vars, shape_text,
 )
 
 Rule = Callable[[Expr], Expr | None]
@@ -178,6 +181,13 @@ CANONICAL: dict[type, Callable[..., Expr]] = {
 
 MAX_REWRITES = 50
 
+# Checking mode: after every rewrite the result must keep the node's shape and bring in no
+# variable the node lacks (tensorgrad's invariant).  The test suite turns it on with the
+# environment (tests/conftest.py sets MATCALC_CHECK_REWRITES=1 before importing matcalc,
+# so the subprocesses it starts check too); off, it costs one lookup per simplify call.
+CHECK_REWRITES: ContextVar[bool] = ContextVar(
+    "check_rewrites", default=os.environ.get("MATCALC_CHECK_REWRITES") == "1")
+
 
 def simplify(expr: Expr, fired: list[str] | None = None, memo: dict[Expr, Expr] | None = None) -> Expr:
     """Children first, each distinct subtree once; at each node the first rule that
@@ -187,29 +197,73 @@ def simplify(expr: Expr, fired: list[str] | None = None, memo: dict[Expr, Expr] 
     that made it, so the subtrees it kept are not simplified again."""
     if memo is None:
         memo = {}
-    for node in expr.walk():
-        if node in memo:
-            continue
-        children = tuple([memo[c] for c in node.children])
-        canonical = CANONICAL.get(type(node))
-        if canonical:  # also for unchanged children: the input's own y − y must become 0
-            rebuilt = canonical(node, children)
-        else:
-            rebuilt = node if children == node.children else node.with_children(children)
-        memo[node] = _rewrite(rebuilt, memo, fired)
+    _simplify_below(expr, memo, fired, CHECK_REWRITES.get(), with_root=True)
     return memo[expr]
 
 
-def _rewrite(node: Expr, memo: dict[Expr, Expr], fired: list[str] | None) -> Expr:
+def _simplify_below(top: Expr, memo: dict[Expr, Expr], fired: list[str] | None, check: bool,
+                    with_root: bool) -> None:
+    """memo[node] for every subtree of top (and top itself if with_root)."""
+    for node in top.walk():
+        if node in memo or (node is top and not with_root):
+            continue
+        memo[node] = _rewrite(_rebuilt(node, memo), memo, fired, check)
+        if check:
+            _check_shape("simplification", node, memo[node])
+
+
+def _rebuilt(node: Expr, memo: dict[Expr, Expr]) -> Expr:
+    """node over its children's simplified forms, in canonical form."""
+    children = tuple([memo[c] for c in node.children])
+    canonical = CANONICAL.get(type(node))
+    if canonical:  # also for unchanged children: the input's own y − y must become 0
+        return canonical(node, children)
+    return node if children == node.children else node.with_children(children)
+
+
+def _rewrite(node: Expr, memo: dict[Expr, Expr], fired: list[str] | None, check: bool) -> Expr:
+    """The rules applied at one node until none applies.  A result's fresh subtrees are
+    simplified first, and its root is rewritten here, in this loop, so that rules that
+    undo each other meet the cap instead of recursing without end."""
+    results: list[Expr] = []
+    applied: list[str] = []
     for _ in range(MAX_REWRITES):
         for rule in RULES.get(type(node), ()):
             result = rule(node)
             if result is not None and result != node:
+                if check:
+                    _check_rewrite(rule.__name__, node, result)
                 if fired is not None:
                     fired.append(rule.__name__)
-                # The new node's own children may be fresh: simplify them too.
-                node = simplify(result, fired, memo)
+                results.append(result)
+                applied.append(rule.__name__)
+                if result in memo:  # already simplified: a fixpoint
+                    node = memo[result]
+                else:
+                    _simplify_below(result, memo, fired, check, with_root=False)
+                    node = _rebuilt(result, memo)
                 break
         else:
+            for result in results:  # each form the node took simplifies to the same
+                memo.setdefault(result, node)
             return node
-    return node
+    # Directed rules reach a fixpoint in a few steps; going round means two rules undo
+    # each other, a bug that a silent stop would hide.
+    raise AssertionError(f"simplification found no fixpoint in {MAX_REWRITES} rewrites of a "
+                         f"{type(node).__name__}; the last rules applied: "
+                         f"{', '.join(applied[-4:])}")
+
+
+def _check_shape(what: str, before: Expr, after: Expr) -> None:
+    if (after.rows, after.cols) != (before.rows, before.cols):
+        raise InternalShapeError(f"{what} turned a {shape_text(before.rows, before.cols)} "
+                                 f"{type(before).__name__} into a {shape_text(after.rows, after.cols)} "
+                                 f"{type(after).__name__}")
+
+
+def _check_rewrite(rule: str, before: Expr, after: Expr) -> None:
+    """The invariants of a rewrite: the same shape, no new variable."""
+    _check_shape(f"the rule {rule}", before, after)
+    new = free_vars(after).keys() - free_vars(before).keys()
+    if new:
+        raise AssertionError(f"the rule {rule} brought in the variable {min(new)}")

@@ -17,6 +17,7 @@ from fractions import Fraction
 
 from .algebra import UNIT, ZERO, add, is_zero, mul, transpose, zero_like
 from .calculus import derive
+from .errors import MatcalcError
 from .expr import (
     ONE, Add, DiagMat, DiagVec, Differential, Expr, HPow, Identity, MatMul, MatPow, Ones, Sum,
     Trace, Transpose, Var, Zero,
@@ -146,7 +147,7 @@ def _scalar_step(f: Expr, x: Var) -> list[Step]:
     try:
         guess = derive(_scalarize(f), (Var(x.name, (ONE, ONE)),))
         assert isinstance(guess, Expr), "a scalar's derivative is a matrix expression"
-    except Exception:  # noqa: BLE001 — an informal guide only: when it cannot be formed, it is left out
+    except MatcalcError:  # an informal guide only: when it cannot be formed, it is left out
         return []
     return [_step(SCALARS, guess, x, differential=False, informal=True)]
 
@@ -335,7 +336,7 @@ def derivation(f: Expr, x: Var, result: Expr) -> tuple[Step, ...]:
                                df, x, differential=True))
             g = _identify(_moves(df, x, steps), x, steps)
         _finish(g, x, result, steps)
-    except Exception:  # noqa: BLE001 — a move that cannot be described: one generic step, never a failure
+    except (MatcalcError, _TooLong):  # a move that cannot be described: one generic step
         steps = [s for s in steps if s.informal or s.rule == "differential"][:2]
         steps.append(_step(GENERIC, result, x, differential=False))
     return tuple(steps)

@@ -112,7 +112,7 @@ class Typing:
         return shape_text(self.unifier.find(s[0]), self.unifier.find(s[1]), self.dim_text)
 
     def fail(self, message: str, node: Syntax) -> ShapeError:
-        return ShapeError(f"{message} (at line {node.pos.line}, column {node.pos.column})")
+        return ShapeError(message, node.pos.line, node.pos.column)
 
     def operand(self, node: Syntax) -> str:
         return f"{show(node)} ({self.shape_text(self.shapes[id(node)])})"
@@ -156,8 +156,7 @@ class Typing:
             rank = conventional_rank(name)
             if rank is None:
                 raise UnsupportedError(
-                    f"cannot tell the shape of '{name}': declare it in shapes= "
-                    f"(at line {node.pos.line}, column {node.pos.column})")
+                    f"cannot tell the shape of '{name}': declare it in shapes=", node.pos.line, node.pos.column)
             dims: list[Term] = []
             for axis in range(rank):
                 v = self.unifier.fresh()
@@ -198,7 +197,6 @@ class Typing:
     def _infer_index(self, node: Indexed | IndexForm) -> Shape:
         """An entry is a scalar whose indices range over its operand's axes (δ's over one
         range); an index form lists indices that its body must use."""
-        where = f"(at line {node.pos.line}, column {node.pos.column})"
         if isinstance(node, IndexForm):
             if len(set(node.indices)) != len(node.indices):
                 raise self.fail(f"an index is listed twice in [{','.join(node.indices)}]", node)
@@ -211,8 +209,8 @@ class Typing:
                 raise self.fail(f"index {missing[0]} does not occur in the body, so its range is unknown", node)
             return SCALAR
         if not self.in_index_form:
-            raise UnsupportedError(f"an entry M[i,j] is only valid in an index form such as "
-                                   f"[i,j] ↦ A[i,j] {where}")
+            raise UnsupportedError("an entry M[i,j] is only valid in an index form such as "
+                                   "[i,j] ↦ A[i,j]", node.pos.line, node.pos.column)
         operand = node.operand
         if isinstance(operand, Name) and is_delta_name(operand.name) and operand.name not in self.declared:
             if len(node.indices) != 2:
@@ -311,13 +309,12 @@ class Typing:
             raise self.fail(f"{show(node.operand)}^{k}: a matrix power must be an integer "
                             "(use .^ for elementwise powers)", node)
         if k == 0:
-            raise UnsupportedError(f"power 0 of a matrix: write I instead "
-                                   f"(at line {node.pos.line}, column {node.pos.column})")
+            raise UnsupportedError("power 0 of a matrix: write I instead", node.pos.line, node.pos.column)
         self._require_square(node.operand, s, f"the power ^{k}" + (" (use .^ for elementwise powers)"
                                                                      if k != -1 else ""))
         if abs(k) > MAX_MATRIX_POWER:
-            raise LimitError(f"matrix power {k} is too large (at most {MAX_MATRIX_POWER}) "
-                             f"(at line {node.pos.line}, column {node.pos.column})")
+            raise LimitError(f"matrix power {k} is too large (at most {MAX_MATRIX_POWER})",
+                             node.pos.line, node.pos.column)
         # (X^a)^b is X^(ab), and its derivative as many terms: the limit holds for the product
         total, inner = abs(k), node.operand
         while isinstance(inner, Neg) or (isinstance(inner, Postfix) and inner.op != "hpower"):
@@ -326,17 +323,16 @@ class Typing:
             inner = inner.operand
         if total > MAX_MATRIX_POWER:
             raise LimitError(f"nested matrix powers {show(node)} make the power {total}, beyond the "
-                             f"limit of {MAX_MATRIX_POWER} (at line {node.pos.line}, column {node.pos.column})")
+                             f"limit of {MAX_MATRIX_POWER}", node.pos.line, node.pos.column)
         return s
 
     def _infer_call(self, node: Call) -> Shape:
         row = FUNCTIONS.get(node.func)
         if row is None:  # the grammar names only registry functions (tests/test_functions.py)
-            raise UnsupportedError(f"unknown function '{node.func}' "
-                                   f"(at line {node.pos.line}, column {node.pos.column})")
+            raise UnsupportedError(f"unknown function '{node.func}'", node.pos.line, node.pos.column)
         if len(node.args) != 1:
-            raise UnsupportedError(f"{node.func} takes 1 argument, got {len(node.args)} "
-                                   f"(at line {node.pos.line}, column {node.pos.column})")
+            raise UnsupportedError(f"{node.func} takes 1 argument, got {len(node.args)}",
+                                   node.pos.line, node.pos.column)
         (arg,) = node.args
         s = self.infer(arg)
         f, rule = node.func, row.shape
@@ -482,7 +478,7 @@ class _Builder:
         k = node.exponent
         assert k is not None
         if isinstance(arg, Const) and arg.value == 0 and k < 0:
-            raise ShapeError(f"division by zero (at line {node.pos.line}, column {node.pos.column})")
+            raise ShapeError("division by zero", node.pos.line, node.pos.column)
         folded = exact_power(arg.value, k) if isinstance(arg, Const) else None
         if folded is not None:
             return Const(folded)
@@ -501,7 +497,7 @@ class _Builder:
 def _fold(op: str, a: Fraction, b: Fraction, node: Binary) -> Fraction | None:
     if op in ("div", "hdiv"):
         if b == 0:
-            raise ShapeError(f"division by zero (at line {node.pos.line}, column {node.pos.column})")
+            raise ShapeError("division by zero", node.pos.line, node.pos.column)
         return a / b
     return {"matmul": a * b, "hadamard": a * b, "add": a + b, "sub": a - b}.get(op)
 
@@ -517,7 +513,7 @@ def _reciprocal(e: Expr, node: Binary) -> Expr:
     if isinstance(e, Const):
         if e.value == 0:
             pos = node.right.pos
-            raise ShapeError(f"division by zero (at line {pos.line}, column {pos.column})")
+            raise ShapeError("division by zero", pos.line, pos.column)
         return Const(1 / e.value)
     return HPow(e, Fraction(-1))
 

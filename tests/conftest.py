@@ -2,6 +2,11 @@ import os
 import sys
 from pathlib import Path
 
+# Every simplification in the suite checks its invariants after each rewrite (shape kept,
+# no new variable; matcalc/simplifier.py).  Set before matcalc is imported, and inherited
+# by the subprocesses the tests start.  MATCALC_CHECK_REWRITES=0 turns it off.
+os.environ.setdefault("MATCALC_CHECK_REWRITES", "1")
+
 import pytest
 from hypothesis import settings
 

@@ -156,3 +156,24 @@ def test_mutated_expressions_give_a_result_or_a_matcalc_error(seed, data):
         matcalc.derive("".join(text), wrt="x")
     except matcalc.MatcalcError as exc:
         assert "internal error" not in str(exc), exc
+
+
+# Shape and unsupported errors carry their place as fields, as ParseError does.
+@pytest.mark.parametrize("text, error, line, column", [
+    ("Xw +\n  y'X", ShapeError, 1, 1),
+    ("a +\n x ./ 0", ShapeError, 2, 7),
+    ("a +\n tr(X^100)", UnsupportedError, 2, 5),
+    ("a + X^0", UnsupportedError, 1, 5),
+])
+def test_shape_and_unsupported_errors_have_line_and_column(text, error, line, column):
+    with pytest.raises(error) as info:
+        matcalc.parse(text)
+    assert (info.value.line, info.value.column) == (line, column), str(info.value)
+    assert f"(at line {line}, column {column})" in str(info.value)
+    assert info.value.reason in str(info.value)
+
+
+def test_an_error_with_no_place_has_line_zero():
+    with pytest.raises(ShapeError) as info:
+        matcalc.parse("x", shapes={"x": (1, 2, 3)})
+    assert (info.value.line, info.value.column) == (0, 0)

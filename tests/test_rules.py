@@ -12,15 +12,18 @@ import numpy as np
 import pytest
 
 from fd import assert_close, draw
+
+import matcalc
 from matcalc import algebra as alg
 from matcalc.evaluator import evaluate
 from matcalc.expr import (
     ONE, Add, Apply, Det, DiagMat, DiagVec, Differential, Hadamard, HPow, Inverse, LogDet,
-    LogSumExp, MatMul, MatPow, Norm1, Norm2, Ones, Softmax, Sum, Trace, Transpose, Var, substitute,
+    InternalShapeError, LogSumExp, MatMul, MatPow, Norm1, Norm2, Ones, Softmax, Sum, Trace, Transpose, Var,
+    substitute,
 )
 from matcalc.functions import ELEMENTWISE
 from matcalc.rules.differentials import DIFFERENTIALS, differential
-from matcalc.simplifier import RULES, simplify
+from matcalc.simplifier import CANONICAL, CHECK_REWRITES, MAX_REWRITES, RULES, simplify
 
 SIZES = {"m": 3, "n": 4, "p": 2}
 A = Var("A", ("m", "n"))
@@ -140,3 +143,40 @@ def test_simplification_rule_keeps_the_value(name, seed):
     arrays = _arrays(node, np.random.default_rng(seed))
     assert_close(evaluate(rewritten, arrays), evaluate(node, arrays), name)
     assert_close(evaluate(simplify(node), arrays), evaluate(node, arrays), name)
+
+
+# ── the simplifier's invariants ───────────────────────────────────────────────────────────
+def test_the_suite_checks_every_rewrite():
+    assert CHECK_REWRITES.get(), "tests/conftest.py sets MATCALC_CHECK_REWRITES=1"
+
+
+def test_a_rewrite_that_changes_the_shape_is_an_internal_error(monkeypatch):
+    x = Var("x", ("n", ONE))
+
+    def to_trace(e):  # x + x → a scalar: a wrong rule
+        return alg.inner(x, x) if isinstance(e, Add) else None
+
+    monkeypatch.setitem(RULES, Add, (to_trace,))
+    with pytest.raises(InternalShapeError, match="to_trace turned a n Add into a scalar"):
+        simplify(Add((x, Var("z", ("n", ONE)))))
+
+
+def test_a_rewrite_that_brings_in_a_variable_is_an_internal_error(monkeypatch):
+    x, y = Var("x", ("n", ONE)), Var("y", ("n", ONE))
+    monkeypatch.setitem(RULES, Add, (lambda e: y,))
+    with pytest.raises(AssertionError, match="brought in the variable y"):
+        simplify(Add((x, Var("z", ("n", ONE)))))
+
+
+def test_rules_that_undo_each_other_are_an_internal_error_not_a_silent_stop(monkeypatch):
+    x, z = Var("x", ("n", ONE)), Var("z", ("n", ONE))
+
+    def swap(e):  # x + z ↔ z + x, forever
+        return Add(e.terms[::-1]) if isinstance(e, Add) else None
+
+    monkeypatch.setitem(RULES, Add, (swap,))
+    monkeypatch.setitem(CANONICAL, Add, lambda e, ch: Add(ch))
+    with pytest.raises(AssertionError, match=f"no fixpoint in {MAX_REWRITES} rewrites of a Add"):
+        simplify(Add((x, z)))
+    with pytest.raises(matcalc.MatcalcError, match="internal error .*no fixpoint"):
+        matcalc.derive("(x + z)'(x + z)", wrt="z", shapes={"x": ("n",), "z": ("n",)})
