@@ -30,6 +30,7 @@ from .expr import (
     Apply,
     Const,
     DiagMat,
+    DiagVec,
     Differential,
     Dim,
     Expr,
@@ -382,6 +383,29 @@ def _softplus_argument(e: Apply) -> Expr | None:
     return exps[0].arg if len(ones) == 1 and len(exps) == 1 else None
 
 
+def _diag_vec(em: _Emitter, e: DiagVec) -> Code:
+    """diag(A B) without the n×n product: Σₖ A[i,k] B[k,i] for each i, and a ⊙ b for an
+    outer product a bᵀ, so memory stays linear in n."""
+    factors = e.arg.factors if isinstance(e.arg, MatMul) else ()
+    chain = [f for f in factors if not f.is_scalar]
+    if em.two_d or len(chain) < 2 or _is_chain_special(chain[0]):
+        return ROW_CODE[DiagVec](em, e)
+    # Split after the first column vector (A x zᵀB is the outer product of Ax and zᵀB),
+    # else after the first factor.
+    split = next((i + 1 for i, f in enumerate(chain[:-1]) if f.cols is ONE), 1)
+    left, right = (_chain_code(em, part) for part in (chain[:split], chain[split:]))
+    if chain[split - 1].cols is ONE:  # a column times a row: both are 1-D here
+        body = Code(f"{left.at(MUL)} * {right.at(MUL + 1)}", MUL)
+    else:
+        body = atom(f'np.einsum("ij,ji->i", {left.text}, {right.text})')
+    scalars = [f for f in factors if f.is_scalar]
+    return _scale(em, scalars, body) if scalars else body
+
+
+def _chain_code(em: _Emitter, factors: list[Expr]) -> Code:
+    return em.c(factors[0]) if len(factors) == 1 else em.emit(MatMul(tuple(factors)))
+
+
 # -- products ----------------------------------------------------------------------------
 def _kind(e: Expr) -> str:
     return "scalar" if e.is_scalar else "col" if e.cols is ONE else "row" if e.rows is ONE else "mat"
@@ -491,6 +515,10 @@ def _differential(em: _Emitter, e: Differential) -> Code:
     raise MatcalcError("a differential dX has no value, so it has no code")
 
 
+# The matrix functions' code, from their registry rows.
+ROW_CODE: dict[type, Callable[[_Emitter, Any], Code]] = {
+    node: _call(row) for row in MATRIX_ROWS for node in row.nodes}
+
 # The node argument is Any: each row receives only its own node type.
 NODE_CODE: dict[type, Callable[[_Emitter, Any], Code]] = {
     Var: lambda em, e: atom(em.params[e.name]),
@@ -505,7 +533,8 @@ NODE_CODE: dict[type, Callable[[_Emitter, Any], Code]] = {
     MatPow: lambda em, e: atom(f"np.linalg.matrix_power({em.c(e.arg).text}, {e.k})"),
     HPow: _hpow,
     Apply: _apply,
-    **{node: _call(row) for row in MATRIX_ROWS for node in row.nodes},  # Trace, Inverse, Softmax, …
+    **ROW_CODE,  # Trace, Inverse, Softmax, …
+    DiagVec: _diag_vec,  # the registry's np.diag, except of a product (memory linear in n)
     Differential: _differential,
 }
 

@@ -49,7 +49,7 @@ def rejected(strings: Iterable[str]) -> list[dict[str, str]]:
     """The strings KaTeX cannot render, as {"latex": ..., "error": ...}, in input order."""
     require_katex()
     unique = list(dict.fromkeys(strings))
-    run = subprocess.run(["node", str(CHECK)], input="".join(json.dumps(s) + "\n" for s in unique),
+    run = subprocess.run(["node", "--expose-gc", str(CHECK)], input="".join(json.dumps(s) + "\n" for s in unique),
                          capture_output=True, check=False, text=True, encoding="utf-8")
     if run.returncode not in (0, 1):
         pytest.fail(f"the KaTeX checker failed (exit {run.returncode}): {run.stderr}")

@@ -28,6 +28,10 @@ process.stdin.on("end", () => {
       // that sums of hundreds of \operatorname terms (the hostile-input tests) reach; the
       // LaTeX is still valid, so the check allows more.
       katex.renderToString(latex, { throwOnError: true, displayMode: true, strict: "error", maxExpand: 1e6 });
+      // A long string (a printed 50-layer gradient is 2 MB of LaTeX) needs hundreds of MB
+      // to render; collecting right after it keeps that from piling up on the garbage of
+      // the strings before it, so the process peaks at what one string needs.
+      if (global.gc && latex.length > 100000) global.gc();
     } catch (err) {
       rejected += 1;
       process.stdout.write(JSON.stringify({ latex, error: String(err.message || err) }) + "\n");
