@@ -46,9 +46,10 @@ from .expr import (
     Zero,
     external_shape,
 )
-from .functions import ELEMENTWISE, MATRIX_ROWS, MatrixFunction
+from .functions import ELEMENTWISE, FUNCTIONS, MATRIX_ROWS, Elementwise, MatrixFunction
 from .index_notation import Tensor, plans
 from .printing import GREEK_LATEX
+from .stable import stable
 
 # Python precedence levels of generated code, low to high.
 ADD, MUL, UNARY, POWER, ATOM = range(5)
@@ -61,7 +62,7 @@ RESERVED = frozenset(keyword.kwlist) | frozenset(keyword.softkwlist) | frozenset
 IN_PLACE_CODE: dict[str, str] = {name: row.code_in_place for name, row in ELEMENTWISE.items() if row.code_in_place}
 
 # Helpers emitted only when used: the functions the registry's code templates call.
-HELPERS: dict[str, str] = {row.code.split("(")[0]: row.helper for row in MATRIX_ROWS if row.helper}
+HELPERS: dict[str, str] = {row.code.split("(")[0]: row.helper for row in FUNCTIONS.values() if row.helper}
 
 
 @dataclass(frozen=True)
@@ -120,7 +121,9 @@ class _Emitter:
         self.dim_names: dict[Dim, str] = {}
         self.args = [params[v.name] for v in variables]
         self.dtype_name: str | None = None
-        self.shared = self._shared(roots)
+        # Values are computed from the stable forms (stable.py): log σ(t) as −softplus(−t).
+        self.stable: dict[Expr, Expr] = {}
+        self.shared = self._shared([stable(r, self.stable) if isinstance(r, Expr) else r for r in roots])
         self.counter = 0
 
     # -- names -----------------------------------------------------------------------
@@ -194,6 +197,7 @@ class _Emitter:
     # -- emission --------------------------------------------------------------------
     def emit(self, e: Expr) -> Code:
         """The code of e; the statements it needs are appended to self.lines first."""
+        e = stable(e, self.stable)
         if e in self.code:
             return self.code[e]
         # Children first, iteratively, so deep expressions cannot exhaust the stack.
@@ -355,32 +359,19 @@ def _hpow(em: _Emitter, e: HPow) -> Code:
     return Code(f"{base.at(POWER + 1)} ** {exponent if p >= 0 else '(' + exponent + ')'}", POWER)
 
 
-def _call(row: MatrixFunction) -> Callable[[_Emitter, Expr], Code]:
-    """The code of a matrix function's node: its registry row's template (and helper)."""
-    helper = row.code.split("(")[0] if row.helper else None
+def _template(em: _Emitter, row: Elementwise | MatrixFunction, arg: Expr) -> Code:
+    """A function's code: its registry row's template (and helper)."""
+    if row.helper:
+        em.helpers.add(row.code.split("(")[0])
+    return atom(row.code.format(em.c(arg).text))
 
-    def code(em: _Emitter, e: Expr) -> Code:
-        if helper:
-            em.helpers.add(helper)
-        return atom(row.code.format(em.c(e.children[0]).text))
-    return code
+
+def _call(row: MatrixFunction) -> Callable[[_Emitter, Expr], Code]:
+    return lambda em, e: _template(em, row, e.children[0])
 
 
 def _apply(em: _Emitter, e: Apply) -> Code:
-    z = _softplus_argument(e)
-    if z is not None:  # log(1 + exp(z)) overflows for z ≳ 710; logaddexp does not
-        return atom(f"np.logaddexp(0.0, {em.c(z).text})")
-    arg = em.c(e.arg)
-    return atom(ELEMENTWISE[e.fn].code.format(arg.text, neg=_negate(arg).text))
-
-
-def _softplus_argument(e: Apply) -> Expr | None:
-    """z when e is log(1 + exp(z))."""
-    if e.fn != "log" or not isinstance(e.arg, Add) or len(e.arg.terms) != 2:
-        return None
-    ones = [t for t in e.arg.terms if isinstance(t, Ones) or (isinstance(t, Const) and t.value == 1)]
-    exps = [t for t in e.arg.terms if isinstance(t, Apply) and t.fn == "exp"]
-    return exps[0].arg if len(ones) == 1 and len(exps) == 1 else None
+    return _template(em, ELEMENTWISE[e.fn], e.arg)
 
 
 def _diag_vec(em: _Emitter, e: DiagVec) -> Code:

@@ -64,6 +64,7 @@ class Function:
     latex: str                         # the LaTeX operator
     code: str                          # NumPy code; {} is the argument's code
     domain: str                        # where it is differentiable: tests draw arguments there
+    helper: str = ""                   # a function the code template calls, its source
 
     def __post_init__(self) -> None:
         if not self.text:
@@ -98,7 +99,6 @@ class MatrixFunction(Function):
     # The SymPy counterpart: (forms, node, SymPy value of the argument) → SymPy value.
     # SymPy has no class for most of these: they are written by their definitions.
     sympy: Callable[[SympyForms, Any, Any], Any]
-    helper: str = ""                               # a function the code template calls, its source
     nodes: tuple[type, ...] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -111,9 +111,19 @@ def _one_minus(e: Expr) -> Expr:
     return add(broadcast(UNIT, e), neg(e))
 
 
+# σ(x) = 1/(1 + e⁻ˣ) for x ≥ 0 and eˣ/(1 + eˣ) for x < 0: the exponential is of −|x|, so it
+# never overflows, and a tiny σ(−700) ≈ 1e−304 keeps its relative precision (½(1 + tanh(x/2))
+# is 0 from x = −40, exp(−logaddexp(0, −x)) is off by hundreds of ulps at −700).  The
+# reference value and the generated code's helper are the same formula.
+SIGMOID_HELPER = '''def _sigmoid(x):
+    e = np.exp(-np.abs(x))
+    return np.where(x >= 0, 1.0, e) / (1.0 + e)'''
+
+
 def _sigmoid(x: np.ndarray) -> np.ndarray:
-    # 0.5(1 + tanh(x/2)) never overflows, unlike 1/(1 + exp(−x)) for large negative x.
-    return 0.5 * (1.0 + np.tanh(0.5 * x))
+    e = np.exp(-np.abs(x))
+    out: np.ndarray = np.where(x >= 0, 1.0, e) / (1.0 + e)
+    return out
 
 
 ELEMENTWISE_ROWS = (
@@ -135,10 +145,9 @@ ELEMENTWISE_ROWS = (
     Elementwise(name="tanh", latex=r"\tanh", code="np.tanh({})", domain="all reals",
                 derivative=lambda a: _one_minus(hpow(apply("tanh", a), 2)), numpy=np.tanh,
                 sympy=lambda sp: sp.tanh, at_zero=Fraction(0), code_in_place="np.tanh({0}, out={0})"),
-    # σ′ = σ ⊙ (1 − σ).  The code goes through logaddexp, which neither overflows nor loses
-    # the relative precision of tiny values (σ(−40) ≈ 4e−18); {neg} is −argument.
+    # σ′ = σ ⊙ (1 − σ).  Computed without overflow or underflow (SIGMOID_HELPER).
     Elementwise(name="sigmoid", aliases=("σ",), text="σ", latex=r"\sigma",
-                code="np.exp(-np.logaddexp(0.0, {neg}))", domain="all reals",
+                code="_sigmoid({})", helper=SIGMOID_HELPER, domain="all reals",
                 derivative=lambda a: hadamard(apply("sigmoid", a), _one_minus(apply("sigmoid", a))),
                 numpy=_sigmoid, sympy=lambda sp: lambda t: 1 / (1 + sp.exp(-t)),
                 at_zero=Fraction(1, 2)),

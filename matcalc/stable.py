@@ -1,0 +1,92 @@
+"""Numerically stable forms: the rewrites `evaluate` and generated code apply before computing.
+
+Each rule is an identity whose right side has the same value but is computed without
+overflow, underflow or cancellation where the left side loses it: log(σ(−40)) is −40 only
+if σ(−40) ≈ 4e−18 is never formed and its log taken, 1 − σ(40) is 4e−18 only if it is not
+computed as 1 − 1.  Printed results keep the textbook form (σ′ = σ(1 − σ)); only values
+take these.  Each rule returns None to decline.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from fractions import Fraction
+
+from .algebra import add, apply, broadcast, neg, split_coefficient
+from .expr import Add, Apply, Const, Expr, LogSumExp, Ones, Softmax
+
+Rule = Callable[[Expr], Expr | None]
+
+
+def _one_minus(e: Expr) -> Expr | None:
+    """x when e is 1 − x (the 1 possibly broadcast as 𝟙)."""
+    if isinstance(e, Add) and len(e.terms) == 2:
+        for one, other in (e.terms, e.terms[::-1]):
+            c, factors = split_coefficient(other)
+            if (isinstance(one, Ones) or one == Const(Fraction(1))) and c == -1 and len(factors) == 1:
+                return factors[0]
+    return None
+
+
+def _sigmoid_argument(e: Expr | None) -> Expr | None:
+    return e.arg if isinstance(e, Apply) and e.fn == "sigmoid" else None
+
+
+def one_minus_sigmoid(e: Expr) -> Expr | None:
+    """1 − σ(t) = σ(−t)   (1 − σ(40) would be 1 − 1 = 0, σ(−40) is 4.2e−18)"""
+    t = _sigmoid_argument(_one_minus(e))
+    return apply("sigmoid", neg(t)) if t is not None else None
+
+
+def log_sigmoid(e: Expr) -> Expr | None:
+    """log σ(t) = −softplus(−t)   (σ(−800) underflows to 0, softplus(800) is 800).
+    With one_minus_sigmoid applied first (children first), log(1 − σ(t)) = −softplus(t)."""
+    if isinstance(e, Apply) and e.fn == "log":
+        t = _sigmoid_argument(e.arg)
+        if t is not None:
+            return neg(apply("softplus", neg(t)))
+    return None
+
+
+def log_one_plus_exp(e: Expr) -> Expr | None:
+    """log(1 + exp(z)) = softplus(z)   (exp(710) overflows, softplus(710) is 710)"""
+    if isinstance(e, Apply) and e.fn == "log" and isinstance(e.arg, Add) and len(e.arg.terms) == 2:
+        for one, other in (e.arg.terms, e.arg.terms[::-1]):
+            if (isinstance(one, Ones) or one == Const(Fraction(1))) and isinstance(other, Apply) \
+                    and other.fn == "exp":
+                return apply("softplus", other.arg)
+    return None
+
+
+def log_softmax(e: Expr) -> Expr | None:
+    """log softmax(z) = z − logsumexp(z)   (an entry of softmax that underflows has a finite log)"""
+    if isinstance(e, Apply) and e.fn == "log" and isinstance(e.arg, Softmax):
+        z = e.arg.arg
+        return add(z, neg(broadcast(LogSumExp(z), z)))
+    return None
+
+
+RULES: dict[type, tuple[Rule, ...]] = {
+    Add: (one_minus_sigmoid,),
+    Apply: (log_sigmoid, log_one_plus_exp, log_softmax),
+}
+
+
+def stable(expr: Expr, memo: dict[Expr, Expr] | None = None) -> Expr:
+    """expr with every stable rule applied, children first (each distinct subtree once;
+    `memo`, if given, is shared between calls so equal subtrees stay equal)."""
+    if memo is None:
+        memo = {}
+    for node in expr.walk():
+        if node in memo:
+            continue
+        children = tuple([memo[c] for c in node.children])
+        rebuilt = node if children == node.children else node.with_children(children)
+        for rule in RULES.get(type(rebuilt), ()):
+            result = rule(rebuilt)
+            if result is not None:
+                # Rules build only from already stable parts and fresh σ/softplus nodes.
+                rebuilt = result
+                break
+        memo[node] = rebuilt
+    return memo[expr]
