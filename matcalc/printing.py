@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import dataclasses
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from typing import Any, ClassVar, TypeVar
 from fractions import Fraction
 
 from .expr import (
@@ -58,6 +59,17 @@ def _without_ones(term: Expr) -> Expr:
     return rest[0] if len(rest) == 1 else MatMul(rest)
 
 
+_W = TypeVar("_W", bound=Callable[..., Any])
+
+
+def writes(*nodes: type) -> Callable[[_W], _W]:
+    """Marks a printer method as the writer of these node classes (see Printer.writers)."""
+    def mark(method: _W) -> _W:
+        method.writes = nodes  # type: ignore[attr-defined]
+        return method
+    return mark
+
+
 class Printer:
     """The shared structure; subclasses give the notation."""
 
@@ -93,11 +105,20 @@ class Printer:
     def __call__(self, e: Expr | Tree) -> str:  # a Tree: a Tensor of index_notation.py
         return self.render(e)[0]
 
+    # Node class → the method that writes it, collected from each class's methods marked
+    # @writes(Node) (a subclass's own method replaces its base's for the same node).
+    writers: ClassVar[Mapping[type, Callable[[Any, Any], tuple[str, int]]]] = {}
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls.writers = {node: method for klass in reversed(cls.__mro__) for method in vars(klass).values()
+                       for node in getattr(method, "writes", ())}
+
     def render(self, e: Expr | Tree) -> tuple[str, int]:
         # A node with no notation of its own (Trace, Sum, Softmax, …) is a call of its
         # registry function, written by that row's name.
-        method: Callable[[Expr | Tree], tuple[str, int]] = getattr(self, "_" + type(e).__name__, self._call)
-        return method(e)
+        writer = self.writers.get(type(e))
+        return writer(self, e) if writer is not None else self._call(e)
 
     def _call(self, e: Expr | Tree) -> tuple[str, int]:
         raise NotImplementedError
@@ -108,6 +129,7 @@ class Printer:
         return text if own >= level else self.paren(text)
 
     # -- sums and products ------------------------------------------------------
+    @writes(Add)
     def _Add(self, e: Add) -> tuple[str, int]:
         out = ""
         # s·𝟙 prints as s (it broadcasts back) only when another term carries the shape.
@@ -126,6 +148,7 @@ class Printer:
                 out += (self.sub_sep if negative else self.add_sep) + text
         return out, SUM
 
+    @writes(MatMul)
     def _MatMul(self, e: MatMul) -> tuple[str, int]:
         coefficient = Fraction(1)
         numerator: list[Expr] = []
@@ -142,6 +165,7 @@ class Printer:
         pieces = [self.render(f) for f in numerator]
         return self.product(coefficient, numerator, pieces, denominator), PRODUCT
 
+    @writes(Hadamard)
     def _Hadamard(self, e: Hadamard) -> tuple[str, int]:
         numerators = [f for f in e.factors if not (isinstance(f, HPow) and f.p == -1)]
         denominators = [f.arg for f in e.factors if isinstance(f, HPow) and f.p == -1]
@@ -152,21 +176,25 @@ class Printer:
         return out, PRODUCT
 
     # -- leaves ---------------------------------------------------------------------
+    @writes(Identity)
     def _Identity(self, e: Identity) -> tuple[str, int]:
         return "I", ATOM
 
+    @writes(Ones)
     def _Ones(self, e: Ones) -> tuple[str, int]:
         # A bare 𝟙 in a product reads as a column: a row of ones is its transpose.
         if e.rows is ONE and e.cols is not ONE:
             return self.ones_mark + self.transpose_mark, POSTFIX
         return self.ones_mark, ATOM
 
+    @writes(Zero)
     def _Zero(self, e: Zero) -> tuple[str, int]:
         return "0", ATOM
 
     def size(self, dims: tuple[Dim, ...]) -> str:
         raise NotImplementedError
 
+    @writes(Sized)
     def _Sized(self, e: Sized) -> tuple[str, int]:
         """Iₙ, 𝟙ₙ, 𝟙ₘₓₙ, 0ₘₓₙ; a row is the transpose of a column, 𝟙ₙᵀ."""
         if isinstance(e.of, Identity):
@@ -177,17 +205,21 @@ class Printer:
         return mark + self.size(tuple(d for d in (e.rows, e.cols) if d is not ONE)), ATOM
 
     # -- postfix --------------------------------------------------------------------
+    @writes(Transpose)
     def _Transpose(self, e: Transpose) -> tuple[str, int]:
         if isinstance(e.arg, Inverse):
             return self.wrap(e.arg.arg, ATOM) + self.inverse_transpose, POSTFIX
         return self.wrap(e.arg, ATOM) + self.transpose_mark, POSTFIX
 
+    @writes(Inverse)
     def _Inverse(self, e: Inverse) -> tuple[str, int]:
         return self.wrap(e.arg, ATOM) + self.inverse_mark, POSTFIX
 
+    @writes(MatPow)
     def _MatPow(self, e: MatPow) -> tuple[str, int]:
         return self.wrap(e.arg, ATOM) + self.power(Fraction(e.k)), POSTFIX
 
+    @writes(HPow)
     def _HPow(self, e: HPow) -> tuple[str, int]:
         if e.arg.is_scalar and e.p.denominator == 1 and e.p > 0:
             return self.wrap(e.arg, ATOM) + self.power(e.p), POSTFIX
@@ -286,17 +318,20 @@ class TextPrinter(Printer):
             out += "/" + (joined if len(below) == 1 else f"({joined})")
         return out
 
+    @writes(Var)
     def _Var(self, e: Var) -> tuple[str, int]:
         base, sub = _split_name(e.name)
         if "_" in e.name:
             return e.name, ATOM
         return base + sub.translate(SUBSCRIPTS), ATOM
 
+    @writes(Const)
     def _Const(self, e: Const) -> tuple[str, int]:
         if e.value < 0:
             return "−" + self._Const(Const(-e.value))[0], NEG
         return (str(e.value), ATOM) if e.value.denominator == 1 else (str(e.value), PRODUCT)
 
+    @writes(Differential)
     def _Differential(self, e: Differential) -> tuple[str, int]:
         return "d" + self.wrap(e.arg, ATOM), ATOM
 
@@ -305,17 +340,21 @@ class TextPrinter(Printer):
         assert row is not None and isinstance(e, Expr), f"no printer for {type(e).__name__}"
         return f"{row.text}({self(e.children[0])})", ATOM
 
+    @writes(Norm2)
     def _Norm2(self, e: Norm2) -> tuple[str, int]:
         return f"‖{self(e.arg)}‖", ATOM
 
     # -- index notation (matcalc/index_notation.py) -----------------------------------
+    @writes(Entry)
     def _Entry(self, e: Entry) -> tuple[str, int]:
         text, level = self.render(e.arg)
         return (text if level == ATOM else self.paren(text)) + f"[{','.join(e.indices)}]", ATOM
 
+    @writes(Delta)
     def _Delta(self, e: Delta) -> tuple[str, int]:
         return f"δ[{e.i},{e.j}]", ATOM
 
+    @writes(Tensor)
     def _Tensor(self, e: Tensor) -> tuple[str, int]:
         if _is_zero(e.body):
             return "0" + self.size(e.dims), ATOM
@@ -359,18 +398,21 @@ class LatexPrinter(Printer):
             top = f"{lead} {' '.join(parts)}".strip()
         return rf"\frac{{{top}}}{{{' '.join(below)}}}"
 
+    @writes(Var)
     def _Var(self, e: Var) -> tuple[str, int]:
         base, sub = _split_name(e.name)
         base = "\\" + GREEK_LATEX[base] if base in GREEK_LATEX else (
             base if len(base) == 1 else rf"\mathit{{{base}}}")
         return (f"{base}_{{{sub}}}" if sub else base), ATOM
 
+    @writes(Const)
     def _Const(self, e: Const) -> tuple[str, int]:
         v = e.value
         if v < 0:
             return "-" + self._Const(Const(-v))[0], NEG
         return (str(v), ATOM) if v.denominator == 1 else (rf"\frac{{{v.numerator}}}{{{v.denominator}}}", ATOM)
 
+    @writes(Differential)
     def _Differential(self, e: Differential) -> tuple[str, int]:
         return r"\mathrm{d}" + self.wrap(e.arg, ATOM), ATOM
 
@@ -379,6 +421,7 @@ class LatexPrinter(Printer):
         assert row is not None and isinstance(e, Expr), f"no printer for {type(e).__name__}"
         return rf"{row.latex}\left({self(e.children[0])}\right)", ATOM
 
+    @writes(Norm2)
     def _Norm2(self, e: Norm2) -> tuple[str, int]:
         return rf"\left\| {self(e.arg)} \right\|", ATOM
 
@@ -387,6 +430,7 @@ class LatexPrinter(Printer):
         names = ["\\" + GREEK_LATEX[i] if i in GREEK_LATEX else i for i in indices]
         return ("" if all(len(n) == 1 for n in names) else " ").join(names)
 
+    @writes(Entry)
     def _Entry(self, e: Entry) -> tuple[str, int]:
         text, level = self.render(e.arg)
         if level != ATOM:
@@ -395,9 +439,11 @@ class LatexPrinter(Printer):
             text = f"{{{text}}}"
         return f"{text}_{{{self._indices(e.indices)}}}", ATOM
 
+    @writes(Delta)
     def _Delta(self, e: Delta) -> tuple[str, int]:
         return rf"\delta_{{{self._indices((e.i, e.j))}}}", ATOM
 
+    @writes(Tensor)
     def _Tensor(self, e: Tensor) -> tuple[str, int]:
         if _is_zero(e.body):
             return "0" + self.size(e.dims), ATOM
