@@ -102,6 +102,12 @@ class Expression:
     def variables(self) -> tuple[str, ...]:
         return tuple(free_vars(self.node))
 
+    @property
+    def shapes(self) -> dict[str, tuple[str | int, ...]]:
+        """The shape given to every name, declared, by its use or by the convention
+        (docs/conventions.md), written as in `shapes=`: () scalar, (n,) vector, (m, n) matrix."""
+        return {name: v.shape for name, v in free_vars(self.node).items()}
+
     @_public
     def evaluate(self, /, *positional: Any, **arrays: Any) -> np.ndarray | float:
         """The value for NumPy arrays given by name (vectors 1-D; extra names ignored).
@@ -138,6 +144,11 @@ class Derivative(Expression):
         for v in self._wrt_vars:
             out += v.shape
         return out
+
+    @property
+    def shapes(self) -> dict[str, tuple[str | int, ...]]:
+        """The shapes of the function's names and of the wrt variables."""
+        return {**self.function.shapes, **{v.name: v.shape for v in self._wrt_vars}}
 
     @functools.cached_property
     def steps(self) -> tuple[Step, ...]:

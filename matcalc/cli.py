@@ -15,7 +15,10 @@ from collections.abc import Sequence
 from .version import __version__
 from .api import derive, mlp
 from .errors import MatcalcError
+from .expr import Var
 from .mlp import LAYOUTS, LOSSES
+from .printing import to_latex
+from .shapes import declared_dims
 from .steps import Step
 
 FORMATS = ("latex", "text", "json", "numpy")
@@ -105,12 +108,25 @@ def _run(args: argparse.Namespace) -> str:
         return d.numpy_source(name=args.name, value=args.value).rstrip("\n")
     if args.format == "json":
         data: dict[str, object] = {"expression": expr, "wrt": list(d.wrt), "shape": list(d.shape),
+                "shapes": {name: list(shape) for name, shape in d.shapes.items()},
                 "text": str(d), "latex": d.latex}
         if args.steps:
             data["steps"] = [_step_json(s) for s in d.steps]
         return json.dumps(data, ensure_ascii=False)
     result = str(d) if args.format == "text" else d.latex
-    return "\n".join([*_step_lines(d.steps, args.format), result]) if args.steps else result
+    if not args.steps:
+        return result
+    return "\n".join([_shapes_line(d.shapes, args.format), *_step_lines(d.steps, args.format), result])
+
+
+def _shapes_line(shapes: dict[str, tuple[str | int, ...]], fmt: str) -> str:
+    """The shape of every name, so a reader sees how each was typed (docs/conventions.md)."""
+    if fmt == "text":
+        return "shapes: " + ", ".join(f"{name}: {'×'.join(map(str, s)) or 'scalar'}"
+                                      for name, s in shapes.items())
+    return r"\text{shapes: }" + r",\; ".join(
+        to_latex(Var(name, declared_dims(name, s))) + r" \in \mathbb{R}"
+        + ("^{" + r" \times ".join(map(str, s)) + "}" if s else "") for name, s in shapes.items())
 
 
 def _step_lines(steps: Sequence[Step], fmt: str) -> list[str]:

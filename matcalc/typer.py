@@ -9,6 +9,7 @@ beyond flattening and folding numbers) so an input prints back as it was written
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from fractions import Fraction
 from collections.abc import Callable, Mapping
 
@@ -88,11 +89,31 @@ def _show(n: Syntax) -> str:
     return f"{left}{_OPS[n.op]}{right}"
 
 
-class Typing:
-    """One typing of one syntax tree (holds that tree's unifier; not shared)."""
+@dataclass(frozen=True, slots=True)
+class Use:
+    """A use that gives an undeclared, conventionally scalar name a rank (docs/conventions.md):
+    broadcast into a vector or matrix (`exact`: that rank and no other), or transposed (at
+    least a vector).  `node` is where, for messages."""
 
-    def __init__(self, declared: Mapping[str, tuple[Dim, Dim]]) -> None:
+    rank: int
+    node: Syntax
+    exact: bool
+
+    def text(self, name: str) -> str:
+        what = "a vector" if self.rank == 1 else "a matrix"
+        how = "by its use in" if self.exact else "as it is transposed in"
+        return f"{name} is {what} {how} {show(self.node)} (at line {self.node.pos.line}, column {self.node.pos.column})"
+
+
+class Typing:
+    """One typing of one syntax tree (holds that tree's unifier; not shared).  `uses` are
+    the ranks earlier passes found for undeclared names; this pass collects more in `found`."""
+
+    def __init__(self, declared: Mapping[str, tuple[Dim, Dim]], uses: Mapping[str, Use] | None = None) -> None:
         self.declared = declared
+        self.uses: Mapping[str, Use] = uses or {}
+        self.found: dict[str, Use] = {}
+        self.contradicted = False  # the uses themselves clash: no further pass can help
         self.unifier = Unifier()
         self.shapes: dict[int, Shape] = {}
         self.var_shapes: dict[str, Shape] = {}
@@ -153,7 +174,7 @@ class Typing:
         if name in self.declared:
             shape: Shape = self.declared[name]
         else:
-            rank = conventional_rank(name)
+            rank = self.uses[name].rank if name in self.uses else conventional_rank(name)
             if rank is None:
                 raise UnsupportedError(
                     f"cannot tell the shape of '{name}': declare it in shapes=", node.pos.line, node.pos.column)
@@ -278,7 +299,9 @@ class Typing:
                     f"cannot divide {self.operand(node.left)} by {self.operand(node.right)}: "
                     "the divisor must be a scalar (use ./ to divide elementwise)", node)
             return ls
-        if lscalar or rscalar:  # a scalar broadcasts in + − ⊙ ./
+        if lscalar != rscalar:
+            self._no_broadcast(node, node.left if lscalar else node.right, rs if lscalar else ls)
+        if lscalar or rscalar:  # a number or declared scalar broadcasts in + − ⊙ ./
             return rs if lscalar else ls
         verb = {"add": "add", "sub": "subtract", "hadamard": "multiply elementwise",
                 "hdiv": "divide elementwise"}[node.op]
@@ -289,6 +312,66 @@ class Typing:
                             "shapes differ", node)
         return ls
 
+    # -- shapes by use --------------------------------------------------------------
+    def promotable(self, name: str) -> bool:
+        """An undeclared name that is a scalar only by the letter convention (so far)."""
+        return (name not in self.declared and name not in self.uses and name not in ("I", ONES_NAME)
+                and identity_size(name) is None and conventional_rank(name) == 0)
+
+    def use(self, name: str, use: Use) -> None:
+        """Record a use; two that want different ranks contradict each other."""
+        known = self.found.get(name)
+        if known is None or (use.exact and not known.exact):
+            self.found[name] = use
+        elif use.exact and known.rank != use.rank:
+            self.contradicted = True
+            raise ShapeError(f"{known.text(name)}, but {use.text(name)}: declare its shape "
+                             f"in shapes=")
+
+    def _no_broadcast(self, node: Binary, scalar: Syntax, other: Shape) -> None:
+        """An undeclared name is not broadcast: where a scalar operand of + − ⊙ ./ is made
+        of such names (directly, or through elementwise functions, negation, sums and
+        numbers), they take the other operand's shape."""
+        if self.could_be_scalar(other):
+            return
+        names = self._broadcast_names(scalar)
+        if not names:
+            return
+        rows, cols = (self.unifier.find(x) for x in other)
+        if rows is ONE:
+            raise self.fail(
+                f"{names[0]} would be broadcast into the row vector {self.operand(node.right if scalar is node.left else node.left)}, "
+                f"and an undeclared name is not broadcast: write {names[0]}ᵀ for a vector "
+                f"{names[0]}, or declare {names[0]} a scalar (shapes={{'{names[0]}': ()}})", node)
+        rank = 1 if cols is ONE else 2
+        for name in names:
+            self.use(name, Use(rank, node, exact=True))
+
+    def _broadcast_names(self, scalar: Syntax) -> list[str]:
+        out: list[str] = []
+        stack = [scalar]
+        while stack:
+            n = stack.pop()
+            if isinstance(n, Name):
+                if self.promotable(n.name) and n.name not in out:
+                    out.append(n.name)
+            elif isinstance(n, Neg) or (isinstance(n, Postfix) and n.op == "hpower"):
+                stack.append(n.operand)
+            elif isinstance(n, Call):
+                row = FUNCTIONS.get(n.func)
+                if row is not None and row.shape == ELEMENTWISE_SHAPE:
+                    stack.extend(n.args)
+            elif isinstance(n, Binary):
+                if n.op in ("add", "sub", "hadamard", "hdiv"):
+                    stack += [n.right, n.left]
+                elif n.op == "div":
+                    stack.append(n.left)
+                elif n.op == "matmul" and isinstance(n.left, Number):  # 2b: scaling by a number
+                    stack.append(n.right)
+                elif n.op == "matmul" and isinstance(n.right, Number):
+                    stack.append(n.left)
+        return out
+
     def _require_square(self, node: Syntax, s: Shape, what: str) -> None:
         if self.is_scalar(s):
             return
@@ -298,6 +381,8 @@ class Typing:
     def _infer_postfix(self, node: Postfix) -> Shape:
         s = self.infer(node.operand)
         if node.op == "transpose":
+            if isinstance(node.operand, Name) and self.promotable(node.operand.name):
+                self.use(node.operand.name, Use(1, node, exact=False))
             return (s[1], s[0])
         if node.op == "hpower":
             return s
@@ -553,6 +638,20 @@ def typed(tree: Syntax, declared: Mapping[str, tuple[Dim, Dim]]) -> Expr:
         indices = tuple(f"i{k}" for k in range(len(dims)))
         zero = Const(Fraction(0))
         return Tensor(zero, indices, dims, context(zero, dims, declared))  # type: ignore[return-value]
-    typing = Typing(declared)
-    typing.infer(tree)
-    return typing.build(tree)
+    uses: dict[str, Use] = {}
+    while True:  # a pass per round of uses found: each round gives at least one name a rank
+        typing = Typing(declared, uses)
+        try:
+            typing.infer(tree)
+        except ShapeError as exc:
+            if typing.found and not typing.contradicted:  # the clash may be the scalar reading that the uses correct
+                uses.update(typing.found)
+                continue
+            if not uses:
+                raise
+            notes = "; ".join(use.text(name) for name, use in list(uses.items())[:3])
+            raise ShapeError(f"{exc}; note: {notes} (declare its shape in shapes= to read it "
+                             "otherwise)") from None
+        if not typing.found:
+            return typing.build(tree)
+        uses.update(typing.found)

@@ -218,7 +218,8 @@ def test_cli_text_steps_come_before_the_result(capsys):
     code, lines, _ = run(capsys, "derive", "(Xω-y)^T(Xω-y)", "--wrt", "ω", "--steps", "--format", "text")
     d = matcalc.derive("(Xω-y)^T(Xω-y)", wrt="ω")
     assert code == 0 and lines[-1] == str(d)
-    numbered = [line for line in lines[:-1] if not line.startswith(" ")]
+    assert lines[0] == "shapes: X: m×n, ω: n, y: m"
+    numbered = [line for line in lines[1:-1] if not line.startswith(" ")]
     assert numbered == [f"{i}. {s.rule}{' (informal)' if s.informal else ''}: {s.equation}"
                         for i, s in enumerate(d.steps, 1)]
     assert numbered[0] == "1. treat as scalars (informal): ∂f/∂ω “=” 2(Xω − y)X"
@@ -227,8 +228,9 @@ def test_cli_text_steps_come_before_the_result(capsys):
 def test_cli_latex_steps(capsys):
     code, lines, _ = run(capsys, "derive", "tr(AXB)", "--wrt", "X", "--steps")
     d = matcalc.derive("tr(AXB)", wrt="X")
-    assert code == 0 and lines[-1] == d.latex and len(lines) == len(d.steps) + 1
-    assert all(s.equation_latex in line for s, line in zip(d.steps, lines))
+    assert code == 0 and lines[-1] == d.latex and len(lines) == len(d.steps) + 2
+    assert lines[0].startswith(r"\text{shapes: }A \in \mathbb{R}^{")
+    assert all(s.equation_latex in line for s, line in zip(d.steps, lines[1:]))
 
 
 def test_cli_json_steps(capsys):
