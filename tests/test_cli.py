@@ -33,6 +33,7 @@ def test_json_format_carries_shape_text_and_latex(capsys):
     data = json.loads(out)
     assert code == 0
     assert data == {"expression": "tr(AXB)", "wrt": ["X"], "shape": ["m", 3],
+                    "shapes": {"A": ["n", "m"], "X": ["m", 3], "B": [3, "n"]},
                     "text": "AᵀBᵀ", "latex": r"A^{\top} B^{\top}"}
 
 
