@@ -25,7 +25,7 @@ from .expr import (
 from .functions import ELEMENTWISE, MATRIX_ROWS, MatrixFunction
 from .index_notation import Tensor, plans
 from .printing import to_text
-from .stable import stable
+from .stable import EVALUATION_RULES, stable
 
 
 def bind_dimensions(variables: Mapping[str, Var], arrays: Mapping[str, Any],
@@ -192,7 +192,7 @@ def evaluate(expr: Expr, arrays: Mapping[str, Any], variables: Mapping[str, Var]
 def evaluate_internal(expr: Expr, values: Mapping[str, np.ndarray], sizes: Mapping[Dim, int]) -> np.ndarray:
     """2-D value of every node, each distinct subtree computed once, from the stable forms
     (stable.py: log σ(t) as −softplus(−t), …)."""
-    expr = stable(expr)
+    expr = stable(expr, rules=EVALUATION_RULES)
     memo: dict[Expr, np.ndarray | _Diagonal] = {}
     with np.errstate(all="ignore"):  # a non-finite value is reported below, naming its node
         for node in expr.walk():

@@ -148,10 +148,36 @@ def ones_inner_product(e: Expr) -> Expr | None:
     return None
 
 
+def diag_of_outer_product(e: Expr) -> Expr | None:
+    """diag(u vᵀ) = u ⊙ v: the diagonal of an outer product, without its n² entries
+    (also diag(A x zᵀB) = Ax ⊙ Bᵀz, the product split where a column meets a row)."""
+    if not isinstance(e, DiagVec):
+        return None
+    c, scalars, chain = _chain(e.arg)
+    for i, f in enumerate(chain[:-1]):
+        if f.cols is ONE:
+            return mul(Const(c), *scalars, hadamard(mul(*chain[:i + 1]), transpose(mul(*chain[i + 1:]))))
+    return None
+
+
+def diag_linearity(e: Expr) -> Expr | None:
+    """c·diag(a) + d·diag(b) = diag(c·a + d·b): one diagonal matrix, not a sum of n×n ones."""
+    if not isinstance(e, Add):
+        return None
+    parsed = [_chain(t) for t in e.terms]
+    diagonal = {i: (c, scalars, chain[0]) for i, (c, scalars, chain) in enumerate(parsed)
+                if len(chain) == 1 and isinstance(chain[0], DiagMat)}
+    if len(diagonal) < 2:
+        return None
+    inside = [mul(Const(c), *scalars, d.arg) for c, scalars, d in diagonal.values() if isinstance(d, DiagMat)]
+    return add(DiagMat(add(*inside)), *(t for i, t in enumerate(e.terms) if i not in diagonal))
+
+
 RULES: dict[type, tuple[Rule, ...]] = {
-    Add: (factor_common_right, factor_common_left, factor_common_coefficient),
+    Add: (diag_linearity, factor_common_right, factor_common_left, factor_common_coefficient),
     Hadamard: (sigmoid_from_exp,),
     MatMul: (sigmoid_from_exp, inner_product_cancel, ones_inner_product),
+    DiagVec: (diag_of_outer_product,),
 }
 
 def _apply_at_zero(fn: str, zero: Expr) -> Expr:
