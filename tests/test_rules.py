@@ -125,6 +125,8 @@ RULE_INPUTS = {
     "sigmoid_from_exp": Hadamard((Apply("exp", u), HPow(ONE_PLUS_EXP, Fraction(-1)), u)),
     "inner_product_cancel": MatMul((Transpose(x), Hadamard((y, HPow(x, Fraction(-1)))))),
     "ones_inner_product": MatMul((A, x, Ones((ONE, "p")), Var("w", ("p", ONE)))),
+    "diag_of_outer_product": DiagVec(MatMul((alg.const(2), s, A, x, Transpose(y), Transpose(A)))),
+    "diag_linearity": Add((DiagMat(x), MatMul((alg.const(-2), s, DiagMat(y))), C)),
 }
 
 
