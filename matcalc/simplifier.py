@@ -148,6 +148,87 @@ def ones_inner_product(e: Expr) -> Expr | None:
     return None
 
 
+def sigmoid_derivative(e: Expr) -> Expr | None:
+    """exp(u) ⊙ (1 + exp(u)).^−2 = σ(t) ⊙ (1 − σ(t)), t = ±u (σ′ = σ(1 − σ); the sign of u
+    does not matter: σ(u)σ(−u) is even in u)."""
+    factors = e.factors if isinstance(e, (Hadamard, MatMul)) else ()
+    for f in factors:
+        if isinstance(f, HPow) and f.p == -2 and (isinstance(e, Hadamard) or f.is_scalar):
+            u = _is_one_plus_exp(f.arg)
+            if u is None or Apply("exp", u) not in factors:
+                continue
+            t = u if split_coefficient(u)[0] > 0 else mul(Const(Fraction(-1)), u)
+            rest = list(factors)
+            rest.remove(f)
+            rest.remove(Apply("exp", u))
+            s = Apply("sigmoid", t)
+            combine = hadamard if isinstance(e, Hadamard) else mul
+            return combine(*rest, s, add(broadcast(Const(Fraction(1)), s), mul(Const(Fraction(-1)), s)))
+    return None
+
+
+def _elementwise_factors(t: Expr) -> tuple[Fraction, list[Expr]] | None:
+    """t = c · (Hadamard product of the returned factors), or None for a matrix product."""
+    c, factors = split_coefficient(t)
+    if len(factors) != 1:
+        return None
+    return c, list(factors[0].factors) if isinstance(factors[0], Hadamard) else [factors[0]]
+
+
+def quotient_cancel(e: Expr) -> Expr | None:
+    """(a ./ f + b ./ g) ⊙ f ⊙ g = a ⊙ g + b ⊙ f: the product distributes over a sum whose
+    every term divides by one of its other factors, which then cancels."""
+    if not isinstance(e, Hadamard):
+        return None
+    for k, total in enumerate(e.factors):
+        others = e.factors[:k] + e.factors[k + 1:]
+        if not isinstance(total, Add):
+            continue
+        terms = [_elementwise_factors(t) for t in total.terms]
+        if all(parts is not None and any(isinstance(f, HPow) and f.p < 0 and f.arg in others for f in parts[1])
+               for parts in terms):
+            return add(*(mul(Const(c), hadamard(*parts, *others)) for c, parts in filter(None, terms)))
+    return None
+
+
+MAX_EXPANDED = 16  # terms a sum may expand into for distribute_to_cancel
+
+
+def _distributed(c: Fraction, factors: list[Expr]) -> list[Expr]:
+    """c · ⊙ factors with every factor that is a sum multiplied out."""
+    for i, f in enumerate(factors):
+        if isinstance(f, Add):
+            rest = factors[:i] + factors[i + 1:]
+            out: list[Expr] = []
+            for term in f.terms:
+                tc, parts = _elementwise_factors(term) or (Fraction(1), [term])
+                out += _distributed(c * tc, [*rest, *parts])
+            return out
+    # In one order (⊙ commutes), so that y ⊙ x from one term and x ⊙ y from another collect.
+    return [mul(Const(c), hadamard(*sorted(factors, key=repr)))]
+
+
+def _size(e: Expr) -> int:
+    return sum(1 for _ in e.walk())
+
+
+def distribute_to_cancel(e: Expr) -> Expr | None:
+    """a ⊙ (b + c) + d = a ⊙ b + a ⊙ c + d where like terms of the expansion then cancel and
+    the result is smaller: y ⊙ (1 − s) − (1 − y) ⊙ s = y − s."""
+    if not isinstance(e, Add) or not any(isinstance(f, Add) for t in e.terms
+                                         for f in (_elementwise_factors(t) or (0, []))[1]):
+        return None
+    expanded: list[Expr] = []
+    for t in e.terms:
+        parts = _elementwise_factors(t)
+        expanded += _distributed(*parts) if parts is not None else [t]
+        if len(expanded) > MAX_EXPANDED:
+            return None
+    result = add(*expanded)
+    cancelled = (len(result.terms) if isinstance(result, Add) else 1) < len(expanded)
+    return result if cancelled and _size(result) < _size(e) else None
+
+
 def diag_of_outer_product(e: Expr) -> Expr | None:
     """diag(u vᵀ) = u ⊙ v: the diagonal of an outer product, without its n² entries
     (also diag(A x zᵀB) = Ax ⊙ Bᵀz, the product split where a column meets a row)."""
@@ -174,9 +255,9 @@ def diag_linearity(e: Expr) -> Expr | None:
 
 
 RULES: dict[type, tuple[Rule, ...]] = {
-    Add: (diag_linearity, factor_common_right, factor_common_left, factor_common_coefficient),
-    Hadamard: (sigmoid_from_exp,),
-    MatMul: (sigmoid_from_exp, inner_product_cancel, ones_inner_product),
+    Add: (diag_linearity, distribute_to_cancel, factor_common_right, factor_common_left, factor_common_coefficient),
+    Hadamard: (sigmoid_from_exp, sigmoid_derivative, quotient_cancel),
+    MatMul: (sigmoid_from_exp, sigmoid_derivative, inner_product_cancel, ones_inner_product),
     DiagVec: (diag_of_outer_product,),
 }
 

@@ -94,4 +94,4 @@ def test_the_textbook_forms_print():
     assert str(matcalc.derive("u'diag(v)w", wrt="v")) == "u ⊙ w"
     assert str(matcalc.derive("x'diag(v)x", wrt="v")) == "x.^2"
     hessian = str(_derive("y'log(σ(X*w)) + (1-y)'log(1 - σ(X*w))", ("w", "w")))
-    assert hessian.startswith("Xᵀ diag(") and hessian.count("diag(") == 1, hessian
+    assert hessian.count("diag(") == 1, hessian

@@ -127,6 +127,15 @@ RULE_INPUTS = {
     "ones_inner_product": MatMul((A, x, Ones((ONE, "p")), Var("w", ("p", ONE)))),
     "diag_of_outer_product": DiagVec(MatMul((alg.const(2), s, A, x, Transpose(y), Transpose(A)))),
     "diag_linearity": Add((DiagMat(x), MatMul((alg.const(-2), s, DiagMat(y))), C)),
+    "sigmoid_derivative": Hadamard((HPow(ONE_PLUS_EXP, Fraction(-2)), Apply("exp", u), u)),
+    # (x ./ y − 2 u₂ ./ (1 − y)) ⊙ y ⊙ (1 − y), with u₂ = x ⊙ x
+    "quotient_cancel": Hadamard((
+        Add((Hadamard((x, HPow(y, Fraction(-1)))),
+             MatMul((alg.const(-2), Hadamard((x, x, HPow(alg.add(Ones(("n", ONE)), alg.neg(y)), Fraction(-1)))))))),
+        y, alg.add(Ones(("n", ONE)), alg.neg(y)))),
+    # x ⊙ (1 − y) − (1 − x) ⊙ y = x − y
+    "distribute_to_cancel": Add((Hadamard((x, alg.add(Ones(("n", ONE)), alg.neg(y)))),
+                                 MatMul((alg.const(-1), Hadamard((alg.add(Ones(("n", ONE)), alg.neg(x)), y)))))),
 }
 
 

@@ -153,14 +153,7 @@ def test_logistic_gradients_are_finite_and_accurate_at_large_logits(loss, wrt, y
             _close(g, gradient(X32, y32, w32), 1e-5)
 
 
-# The CS229 Hessian is finite but prints as four diag(…) terms, two of size 1 that cancel
-# to leave σ(z)σ(−z) ≈ 4e−18 at z = 40: no order of evaluation saves that form.  It
-# becomes accurate when it prints as −Xᵀ diag(σ(Xθ) ⊙ (1 − σ(Xθ)))X (issue 16, point 2).
-CS229_HESSIAN = pytest.mark.xfail(strict=True, reason="the printed CS229 Hessian cancels (issue 16 point 2)")
-
-
-@pytest.mark.parametrize("loss, wrt, y, gradient", [LOSSES[0], pytest.param(*LOSSES[1], marks=CS229_HESSIAN)],
-                         ids=["logistic", "cs229"])
+@pytest.mark.parametrize("loss, wrt, y, gradient", LOSSES, ids=["logistic", "cs229"])
 @pytest.mark.parametrize("logit", [40.0, 500.0])
 def test_logistic_values_and_hessians_are_accurate_at_large_logits(loss, wrt, y, gradient, logit):
     f = matcalc.parse(loss)
