@@ -7,8 +7,8 @@
 
 from .version import __version__
 from .api import Derivative, Expression, derive, from_sympy, mlp, parse
-from .errors import (EvaluationError, LimitError, MatcalcError, ParseError, ShapeError, UndefinedValueError,
+from .errors import (EvaluationError, LimitError, MatcalcError, MatcalcWarning, ParseError, ShapeError, UndefinedValueError,
                      UnsupportedError)
 
-__all__ = ["Derivative", "EvaluationError", "Expression", "LimitError", "MatcalcError", "ParseError",
+__all__ = ["Derivative", "EvaluationError", "Expression", "LimitError", "MatcalcError", "MatcalcWarning", "ParseError",
            "ShapeError", "UndefinedValueError", "UnsupportedError", "__version__", "derive", "from_sympy", "mlp", "parse"]

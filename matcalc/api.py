@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import difflib
 import functools
 import re
+import warnings
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
@@ -11,7 +13,7 @@ import numpy as np
 
 from . import calculus
 from .codegen import function_source, parameter_names
-from .errors import EvaluationError, LimitError, LocatedError, MatcalcError, ParseError, UnsupportedError
+from .errors import EvaluationError, LimitError, LocatedError, MatcalcError, MatcalcWarning, ParseError, UnsupportedError
 from .evaluator import evaluate, evaluate_tensor
 from .expr import Dim, Expr, Identity, Ones, Var, Zero, free_vars
 from .index_notation import Tensor
@@ -46,7 +48,7 @@ def _public(fn: Callable[..., T]) -> Callable[..., T]:
     def guarded(*args: Any, **kwargs: Any) -> T:
         try:
             return fn(*args, **kwargs)
-        except MatcalcError:
+        except (MatcalcError, MatcalcWarning):  # a warning raised as an error (-W error)
             raise
         except RecursionError:
             raise MatcalcError("expression too deeply nested for matcalc") from None
@@ -292,6 +294,7 @@ def _variable(name: str, f: Expr | Tensor, declared: Mapping[str, tuple[Dim, Dim
     present = free_vars(f)
     if name in present:
         return present[name]
+    _warn_absent(name, present)
     if name in declared:
         return Var(name, declared[name])
     rank = conventional_rank(name) if CONVENTIONAL.match(name) else None
@@ -302,6 +305,15 @@ def _variable(name: str, f: Expr | Tensor, declared: Mapping[str, tuple[Dim, Dim
     fresh = (f"{name}_{axis}" for axis in ("rows", "cols")) if rank == 2 else iter([f"n_{name}"])
     dims = [d for d in fresh if d not in taken][:rank]
     return Var(name, declared_dims(name, dims))
+
+
+def _warn_absent(name: str, present: Mapping[str, Var]) -> None:
+    """`--wrt W` of an expression in w is zeros, as the contract says, but rarely meant."""
+    nearest = sorted(present, key=lambda p: (p.lower() != name.lower(), -difflib.SequenceMatcher(
+        None, p.lower(), name.lower()).ratio()))
+    hint = f"; did you mean '{nearest[0]}'?" if nearest else ""
+    warnings.warn(f"'{name}' does not occur in the expression, so the derivative is zero{hint}",
+                  MatcalcWarning, stacklevel=6)  # the caller of derive
 
 
 @_public

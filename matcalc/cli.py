@@ -10,11 +10,12 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import warnings
 from collections.abc import Sequence
 
 from .version import __version__
 from .api import derive, mlp
-from .errors import MatcalcError
+from .errors import MatcalcError, MatcalcWarning
 from .expr import Var
 from .mlp import LAYOUTS, LOSSES
 from .printing import to_latex
@@ -179,7 +180,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     args = _parser().parse_args(argv)
     try:
-        result = _run(args)
+        with warnings.catch_warnings(record=True) as notes:
+            warnings.simplefilter("always", MatcalcWarning)
+            result = _run(args)
+        for note in notes:  # (valid, but probably not meant: the output stays as it is)
+            if issubclass(note.category, MatcalcWarning):
+                print(f"matcalc: note: {note.message}", file=sys.stderr)
+            else:
+                warnings.showwarning(note.message, note.category, note.filename, note.lineno)
         if getattr(args, "out", None):
             _write(args.out, result + "\n")
         else:

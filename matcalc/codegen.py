@@ -37,6 +37,7 @@ from .expr import (
     Hadamard,
     HPow,
     Identity,
+    Pi,
     Inverse,
     MatMul,
     MatPow,
@@ -56,7 +57,7 @@ ADD, MUL, UNARY, POWER, ATOM = range(5)
 
 # Used with fullmatch: `$` would also accept a trailing newline ("f\n").
 IDENTIFIER = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
-RESERVED = frozenset(keyword.kwlist) | frozenset(keyword.softkwlist) | frozenset(dir(builtins)) | {"np"}
+RESERVED = frozenset(keyword.kwlist) | frozenset(keyword.softkwlist) | frozenset(dir(builtins)) | {"np", "math"}
 
 # Elementwise functions computed into their argument's array (`statements`, op "=out").
 IN_PLACE_CODE: dict[str, str] = {name: row.code_in_place for name, row in ELEMENTWISE.items() if row.code_in_place}
@@ -514,6 +515,7 @@ ROW_CODE: dict[type, Callable[[_Emitter, Any], Code]] = {
 NODE_CODE: dict[type, Callable[[_Emitter, Any], Code]] = {
     Var: lambda em, e: atom(em.params[e.name]),
     Const: lambda em, e: _const(e.value),
+    Pi: lambda em, e: atom("np.pi"),
     Identity: lambda em, e: atom(f"np.eye({em.dim(e.n)}{em.dtype()})"),
     Ones: _standalone_broadcast,
     Zero: _zero,
@@ -565,8 +567,10 @@ def function_source(name: str | None, roots: Sequence[Expr | Tensor], variables:
     body = [f"    {line}" for line in statements]
     parts = [HELPERS[h] for h in sorted(em.helpers)]
     parts.append(f"def {name}({args}):\n" + _docstring(doc) + "\n".join(body))
-    if any("np." in part for part in parts):
-        parts.insert(0, "import numpy as np")
+    imports = [f"import {module}" for module, used in (("math", "math."), ("numpy as np", "np."))
+               if any(used in part for part in parts)]
+    if imports:  # (math: erf, which NumPy lacks)
+        parts.insert(0, "\n".join(imports))
     return "\n\n\n".join(parts) + "\n"
 
 

@@ -63,3 +63,8 @@ def caret_snippet(text: str, line: int, column: int) -> str:
 
 
 SNIPPET_HALF = 40
+
+
+class MatcalcWarning(UserWarning):
+    """Something that is valid but probably not what was meant (a wrt name that does not
+    occur in the expression); the CLI prints it as a note."""

@@ -19,7 +19,7 @@ import numpy as np
 
 from .errors import EvaluationError, UndefinedValueError
 from .expr import (
-    ONE, Add, Apply, Const, DiagMat, Differential, Dim, Expr, Hadamard, HPow, Identity, Inverse,
+    ONE, Add, Apply, Const, DiagMat, Differential, Dim, Expr, Hadamard, HPow, Identity, Inverse, Pi,
     LogDet, MatMul, MatPow, Ones, Transpose, Var, Zero, external_shape, free_vars,
 )
 from .functions import ELEMENTWISE, MATRIX_ROWS, MatrixFunction
@@ -200,6 +200,8 @@ def evaluate_internal(expr: Expr, values: Mapping[str, np.ndarray], sizes: Mappi
                 memo[node] = values[node.name]
             elif isinstance(node, Const):
                 memo[node] = _scalar(as_float(node.value))
+            elif isinstance(node, Pi):
+                memo[node] = _scalar(np.pi)
             elif isinstance(node, Identity):
                 memo[node] = np.eye(_size(node.n, sizes))
             elif isinstance(node, (Ones, Zero)):

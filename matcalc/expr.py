@@ -276,6 +276,14 @@ class Const(Expr):
 
 
 @dataclass(frozen=True, slots=True, eq=False)
+class Pi(Expr):
+    """The number π: a scalar constant that is no exact number (d erf(x) = 2/√π exp(−x²) dx)."""
+
+    def __post_init__(self) -> None:
+        self._finish_leaf(ONE, ONE, ())
+
+
+@dataclass(frozen=True, slots=True, eq=False)
 class Identity(Expr):
     n: Dim
 

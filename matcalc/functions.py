@@ -12,6 +12,8 @@ A new elementwise function is one `Elementwise` row (and its name in the grammar
 
 from __future__ import annotations
 
+import importlib
+import math
 from dataclasses import dataclass, field
 from fractions import Fraction
 from collections.abc import Callable, Mapping
@@ -25,7 +27,7 @@ from .algebra import (
 )
 from .expr import (
     ONE, Apply, Det, DiagMat, DiagVec, Dim, Expr, HPow, Inverse, LogDet, LogSumExp, Norm1, Norm2,
-    Softmax, Sum, Trace,
+    Pi, Softmax, Sum, Trace,
 )
 
 # Shape rules: argument → result.
@@ -126,6 +128,22 @@ def _sigmoid(x: np.ndarray) -> np.ndarray:
     return out
 
 
+def _sympy_c(name: str) -> Callable[[Any], Any]:
+    """SymPy's log1p or expm1 (of its C functions), so that they read back by name."""
+    f: Callable[[Any], Any] = getattr(importlib.import_module("sympy.codegen.cfunctions"), name)
+    return f
+
+
+def _one_plus(e: Expr) -> Expr:
+    return add(broadcast(UNIT, e), e)
+
+
+# NumPy has no erf: the reference value is the standard library's, entry by entry, and the
+# generated code (which needs NumPy only) calls the same through this helper.
+_erf = np.vectorize(math.erf, otypes=[np.float64])
+ERF_HELPER = '''def _erf(x):
+    return np.vectorize(math.erf, otypes=[float])(x)'''
+
 ELEMENTWISE_ROWS = (
     # d exp(A) = exp(A) ⊙ dA
     Elementwise(name="exp", latex=r"\exp", code="np.exp({})", domain="all reals",
@@ -169,6 +187,44 @@ ELEMENTWISE_ROWS = (
     Elementwise(name="softplus", latex=r"\operatorname{softplus}", code="np.logaddexp(0.0, {})",
                 domain="all reals", derivative=lambda a: apply("sigmoid", a),
                 numpy=lambda x: np.logaddexp(0.0, x), sympy=lambda sp: lambda t: sp.log(1 + sp.exp(t))),
+    # tan′ = 1 + tan²
+    Elementwise(name="tan", latex=r"\tan", code="np.tan({})", domain="|x| < π/2",
+                derivative=lambda a: _one_plus(hpow(apply("tan", a), 2)), numpy=np.tan,
+                sympy=lambda sp: sp.tan, at_zero=Fraction(0)),
+    # arcsin′ = 1/√(1 − x²), arccos′ = −1/√(1 − x²): finite inside (−1, 1)
+    Elementwise(name="arcsin", aliases=("asin",), latex=r"\arcsin", code="np.arcsin({})",
+                domain="|x| < 1", derivative=lambda a: hpow(apply("sqrt", _one_minus(hpow(a, 2))), -1),
+                numpy=np.arcsin, sympy=lambda sp: sp.asin, at_zero=Fraction(0),
+                undefined=(lambda a: np.any(np.abs(a) > 1), "arcsin of an entry outside [−1, 1]")),
+    Elementwise(name="arccos", aliases=("acos",), latex=r"\arccos", code="np.arccos({})",
+                domain="|x| < 1", derivative=lambda a: neg(hpow(apply("sqrt", _one_minus(hpow(a, 2))), -1)),
+                numpy=np.arccos, sympy=lambda sp: sp.acos,
+                undefined=(lambda a: np.any(np.abs(a) > 1), "arccos of an entry outside [−1, 1]")),
+    # arctan′ = (1 + x²)^−1
+    Elementwise(name="arctan", aliases=("atan",), latex=r"\arctan", code="np.arctan({})",
+                domain="all reals", derivative=lambda a: hpow(_one_plus(hpow(a, 2)), -1),
+                numpy=np.arctan, sympy=lambda sp: sp.atan, at_zero=Fraction(0)),
+    Elementwise(name="sinh", latex=r"\sinh", code="np.sinh({})", domain="all reals",
+                derivative=lambda a: apply("cosh", a), numpy=np.sinh, sympy=lambda sp: sp.sinh,
+                at_zero=Fraction(0)),
+    Elementwise(name="cosh", latex=r"\cosh", code="np.cosh({})", domain="all reals",
+                derivative=lambda a: apply("sinh", a), numpy=np.cosh, sympy=lambda sp: sp.cosh,
+                at_zero=Fraction(1)),
+    # log1p(x) = log(1 + x), exact for tiny x; log1p′ = (1 + x)^−1
+    Elementwise(name="log1p", latex=r"\operatorname{log1p}", code="np.log1p({})", domain="x > −1",
+                derivative=lambda a: hpow(_one_plus(a), -1), numpy=np.log1p,
+                sympy=lambda sp: _sympy_c("log1p"), at_zero=Fraction(0),
+                undefined=(lambda a: np.any(a <= -1), "log1p of an entry ≤ −1")),
+    # expm1(x) = eˣ − 1, exact for tiny x; expm1′ = exp
+    Elementwise(name="expm1", latex=r"\operatorname{expm1}", code="np.expm1({})", domain="all reals",
+                derivative=lambda a: apply("exp", a), numpy=np.expm1,
+                sympy=lambda sp: _sympy_c("expm1"), at_zero=Fraction(0)),
+    # erf′ = 2/√π exp(−x²)
+    Elementwise(name="erf", latex=r"\operatorname{erf}", code="_erf({})", helper=ERF_HELPER,
+                domain="all reals",
+                derivative=lambda a: mul(const(2), hpow(apply("sqrt", Pi()), -1),
+                                         apply("exp", neg(hpow(a, 2)))),
+                numpy=_erf, sympy=lambda sp: sp.erf, at_zero=Fraction(0)),
     # sign and step are piecewise constant: derivative 0 wherever it exists.
     Elementwise(name="sign", latex=r"\operatorname{sign}", code="np.sign({})", domain="x ≠ 0",
                 derivative=zero_like, numpy=np.sign,

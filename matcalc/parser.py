@@ -502,24 +502,47 @@ class _ToSyntax:
         return self.bounded(Call(func, (arg,), _pos(opening)), opening)
 
     def _check_unknown_function(self, left: Syntax, right: Syntax) -> None:
-        """`tahn(x)` parses as t·a·h·n·(x); when the letters are a near miss of a function
-        name and "(" follows at once, the user meant a call: say so."""
+        """A run of two or more letters written right before "(" (`tahn(x)`, `foo(x)`)
+        meant a call far more often than the product t·a·h·n·(x): an error that names the
+        word and the functions it is near.  With a space (`ab (x + y)`) or `*` it is a product."""
         run = _letter_run(left)
-        if run is None or not isinstance(right, (Binary, Neg, Postfix, Call, Name, Number)):
+        if run is None or not isinstance(right, (Binary, Neg, Postfix, Call, Name, Number, Sized)):
             return
         word, end_col, line = run
-        if len(word) < 3:  # (before the offset: a long sum of `a b` terms meets this often)
-            return
         if self.line_starts is None:
             self.line_starts = [0] + [m.end() for m in re.finditer("\n", self.text)]
         at = self.line_starts[line - 1] + end_col - 1 if line <= len(self.line_starts) else None
         if at is None or at >= len(self.text) or self.text[at] != "(":
             return
-        close = difflib.get_close_matches(word, FUNCTIONS, n=1, cutoff=0.75)
-        if close:
-            start = Pos(line, end_col - len(word))
-            raise ParseError(f"unknown function '{word}'; did you mean '{close[0]}'?",
-                             self.text, start.line, start.column)
+        start = Pos(line, end_col - len(word))
+        raise ParseError(unknown_function_message(word), self.text, start.line, start.column)
+
+
+def unknown_function_message(word: str) -> str:
+    """`tahn` → did you mean tanh or tan; `foo` → the list of functions.  Either way: how
+    to write the product instead."""
+    near = sorted(difflib.get_close_matches(word, NAMES, n=5, cutoff=0.6),
+                  key=lambda name: (_edits(word, name), abs(len(name) - len(word))))[:3]
+    if near:
+        options = ", ".join(repr(n) for n in near[:-1]) + (" or " if len(near) > 1 else "") + repr(near[-1])
+        return f"unknown function '{word}'; did you mean {options}? (for a product, write '{word} (…)')"
+    return (f"unknown function '{word}' (the functions are {', '.join(sorted(FUNCTIONS))}); for a "
+            f"product, write '{word} (…)' or '{'*'.join(word)}*(…)'")
+
+
+def _edits(a: str, b: str) -> int:
+    """Edits from a to b, a swap of neighbours counting as one (tahn → tanh is one)."""
+    previous2: list[int] = []
+    previous = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        row = [i]
+        for j, cb in enumerate(b, 1):
+            cost = min(previous[j] + 1, row[j - 1] + 1, previous[j - 1] + (ca != cb))
+            if i > 1 and j > 1 and ca == b[j - 2] and a[i - 2] == cb:
+                cost = min(cost, previous2[j - 2] + 1)
+            row.append(cost)
+        previous2, previous = previous, row
+    return previous[-1]
 
 
 # The parse in progress.  Lark binds its callbacks once, when the grammar is loaded, while
@@ -549,21 +572,24 @@ def unknown_calls(text: str, declared: Collection[str] = ()) -> list[str]:
 
 
 def _letter_run(node: Syntax) -> tuple[str, int, int] | None:
-    """The letters of a juxtaposed chain of one-letter names ending at the right, with the
-    column just after it: `tahn` from t·a·h·n."""
+    """The letters of a juxtaposed chain of one-letter names ending at the right, written
+    without spaces, with the column just after it: `tahn` from t·a·h·n (and from 2·t·a·h·n
+    or W_1·t·a·h·n); None for fewer than two letters."""
     letters: list[Name] = []
-    while isinstance(node, Binary) and node.op == "matmul" and isinstance(node.right, Name):
-        letters.append(node.right)
-        node = node.left
-    if isinstance(node, Name):
-        letters.append(node)
+    while True:
+        last = node.right if isinstance(node, Binary) and node.op == "matmul" else node
+        if not (isinstance(last, Name) and len(last.name) == 1 and last.name.isalpha()):
+            break
+        if letters and (last.pos.line != letters[-1].pos.line or last.pos.column != letters[-1].pos.column - 1):
+            break
+        letters.append(last)
+        if last is node:
+            break
+        node = node.left  # type: ignore[union-attr]
+    if len(letters) < 2:
+        return None
     letters.reverse()
-    if not letters or any(len(n.name) != 1 for n in letters):
-        return None
-    cols = [n.pos.column for n in letters]
-    if cols != list(range(cols[0], cols[0] + len(cols))) or len({n.pos.line for n in letters}) != 1:
-        return None
-    return "".join(n.name for n in letters), cols[-1] + 1, letters[0].pos.line
+    return "".join(n.name for n in letters), letters[-1].pos.column + 1, letters[0].pos.line
 
 
 def _too_deep_parenthesis(text: str) -> tuple[int, int] | None:

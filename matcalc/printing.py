@@ -7,6 +7,8 @@ operand of another product is parenthesized — `Xw ⊙ y` but `y ⊙ (Xw)`.
 
 from __future__ import annotations
 
+import re
+
 import dataclasses
 
 from collections.abc import Callable, Mapping
@@ -15,7 +17,7 @@ from fractions import Fraction
 
 from .expr import (
     ONE, Add, Apply, Const, Delta, Differential, Entry, Expr, Hadamard, HPow, Identity, Inverse,
-    MatMul, MatPow, Norm2, Ones, Transpose, Var, Zero,
+    MatMul, MatPow, Norm2, Ones, Pi, Transpose, Var, Zero,
     Dim, Tree, free_vars, substitute,
 )
 from .functions import ELEMENTWISE, function_of
@@ -82,6 +84,7 @@ class Printer:
     inverse_mark: str
     inverse_transpose: str
     ones_mark: str
+    pi_mark: str
 
     def paren(self, text: str) -> str:
         raise NotImplementedError
@@ -191,6 +194,10 @@ class Printer:
     def _Zero(self, e: Zero) -> tuple[str, int]:
         return "0", ATOM
 
+    @writes(Pi)
+    def _Pi(self, e: Pi) -> tuple[str, int]:
+        return self.pi_mark, ATOM
+
     def size(self, dims: tuple[Dim, ...]) -> str:
         raise NotImplementedError
 
@@ -246,6 +253,11 @@ def _wordlike(ch: str) -> bool:
         or ch in "₀₁₂₃₄₅₆₇₈₉"
 
 
+# Two letters of a name before "(": `ab(x)` reads as a call of a function ab, an error
+# (docs/syntax.md), so the printer writes `ab (x)`.
+LETTER_PAIR = re.compile("[A-Za-zα-ωΑ-Ω]{2}$")
+
+
 def _joins(last: str, text: str) -> bool:
     """Juxtaposing `text` after a character `last` needs a space to stay two tokens
     (or, before a named function, to stay readable)."""
@@ -273,6 +285,7 @@ def _is_tight(e: Expr) -> bool:
 class TextPrinter(Printer):
     minus, add_sep, sub_sep, hdiv_sep = "−", " + ", " − ", " ./ "
     transpose_mark, inverse_mark, inverse_transpose, ones_mark = "ᵀ", "⁻¹", "⁻ᵀ", "𝟙"
+    pi_mark = "π"
 
     def paren(self, text: str) -> str:
         return f"({text})"
@@ -305,6 +318,8 @@ class TextPrinter(Printer):
             if out and _joins(out[-1], text) and not (
                     _is_tight(f) and (previous is None or _is_tight(previous)) and not _named(text)):
                 out += " "
+            elif text.startswith("(") and LETTER_PAIR.search(out) and not isinstance(previous, Differential):
+                out += " "  # `ab(x)` would read as a call of a function ab (docs/syntax.md)
             out += text
             previous = f
         below = ([str(c.denominator)] if c.denominator != 1 else []) + [
@@ -364,6 +379,7 @@ class TextPrinter(Printer):
 class LatexPrinter(Printer):
     minus, add_sep, sub_sep, hdiv_sep = "-", " + ", " - ", r" \oslash "
     transpose_mark, inverse_mark, inverse_transpose, ones_mark = r"^{\top}", "^{-1}", r"^{-\top}", r"\mathbf{1}"
+    pi_mark = r"\pi"
 
     def paren(self, text: str) -> str:
         return rf"\left({text}\right)"

@@ -33,7 +33,7 @@ from .algebra import (
 )
 from .errors import MatcalcError, ShapeError, UnsupportedError
 from .expr import (
-    ONE, Add, Apply, Const, Det, DiagMat, DiagVec, Dim, Expr, Hadamard, HPow, Identity,
+    ONE, Add, Apply, Const, Det, DiagMat, DiagVec, Dim, Expr, Hadamard, HPow, Identity, Pi,
     LogDet, MatMul, MatPow, Ones, Sum, Trace,
     Transpose, Var, Zero, shape_text,
     Tree,
@@ -96,6 +96,7 @@ class _ToSympy:
         self.rules: dict[type, Callable[[Any, list[Any]], Any]] = {
             Var: lambda n, v: self.var(n),
             Const: lambda n, v: sp.Rational(n.value.numerator, n.value.denominator),
+            Pi: lambda n, v: sp.pi,
             Identity: lambda n, v: sp.Integer(1) if n.is_scalar else sp.Identity(self.dim(n.n)),
             Ones: lambda n, v: sp.Integer(1) if n.is_scalar else sp.OneMatrix(*self.dims(n)),
             Zero: lambda n, v: sp.Integer(0) if n.is_scalar else sp.ZeroMatrix(*self.dims(n)),

@@ -16,7 +16,7 @@ from collections.abc import Callable, Mapping
 from .errors import LimitError, ShapeError, UnsupportedError
 from .expr import (
     ONE, Add, Apply, Const, Delta, Dim, Entry, Expr, Hadamard, HPow, Identity, Inverse, MatMul,
-    MatPow, Ones, Transpose, Var, Zero, exact_power, free_vars, shape_text,
+    MatPow, Ones, Pi, Transpose, Var, Zero, exact_power, free_vars, shape_text,
 )
 from .algebra import flatten_product
 from .functions import (
@@ -30,6 +30,7 @@ from .index_notation import Tensor, delta_size, is_delta_name
 Shape = tuple[Term, Term]
 SCALAR: Shape = (ONE, ONE)
 ONES_NAME = "𝟙"
+PI_NAME = "π"  # the number π, reserved (as σ is for the sigmoid)
 MAX_MATRIX_POWER = 64  # Xᵏ differentiates into k terms (docs/limits.md)
 # I with a subscript is the identity of that size: I3 (I₃, I_3), I_n (I_{n}); Iₙ is lexed
 # as a sized constant (parser.py).
@@ -171,6 +172,11 @@ class Typing:
             return (n, n)
         if name == ONES_NAME:
             return (self.unifier.fresh(True), self.unifier.fresh(True))
+        if name == PI_NAME:
+            if name in self.declared:
+                raise UnsupportedError(f"π is the number π, not a variable: give the variable another "
+                                       f"name (at line {node.pos.line}, column {node.pos.column})")
+            return SCALAR
         if name in self.declared:
             shape: Shape = self.declared[name]
         else:
@@ -506,6 +512,8 @@ class _Builder:
             if node.name == ONES_NAME:
                 rows, cols = self.shape_of(node)
                 return Const(Fraction(1)) if (rows, cols) == (ONE, ONE) else Ones((rows, cols))
+            if node.name == PI_NAME:
+                return Pi()
             if node.name == "I" and "I" not in self.declared:
                 return Identity(self.shape_of(node)[0])
             var = self.variables.get(node.name)

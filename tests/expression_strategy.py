@@ -30,7 +30,11 @@ LEAVES: dict[tuple[str, str], list[str]] = {
 SHAPES = {name: tuple(d for d in shape if d != ONE) for shape, names in LEAVES.items() for name in names}
 VECTOR = {"m": "y", "n": "x", "p": "v"}
 ELEMENTWISE = ("exp(tanh({}))", "sin({})", "cos({})", "tanh({})", "σ({})", "sigmoid({})",
-               "softplus({})", "log(1 + {}.^2)", "sqrt(1 + {}.^2)", "abs({})", "relu({})")
+               "softplus({})", "log(1 + {}.^2)", "sqrt(1 + {}.^2)", "abs({})", "relu({})",
+               # kept inside their domains: |tanh| < 1 < π/2, log1p of a square
+               "tan(tanh({}))", "arcsin(tanh({})/2)", "asin(tanh({})/2)", "arccos(tanh({})/2)",
+               "acos(tanh({})/2)", "arctan({})", "atan({})", "sinh(tanh({}))", "cosh(tanh({}))",
+               "log1p({}.^2)", "expm1(tanh({}))", "erf({})")
 
 
 def _paren(text: str) -> str:
@@ -59,7 +63,7 @@ def expressions(draw, shape: tuple[str, str], depth: int = 3, signed: bool = Fal
     if depth <= 0 or draw(st.integers(0, 4)) == 0:
         options = list(LEAVES.get(shape, [])) + [_fallback(shape)]
         if shape == (ONE, ONE):
-            options += ["2", "0.5", "½"]
+            options += ["2", "0.5", "½", "π"]
         return draw(st.sampled_from(options))
     sub = lambda s: expressions(s, depth - 1, signed)
     kinds = ["sum", "difference", "scale", "product", "transpose", "function", "negate"]

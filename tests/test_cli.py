@@ -102,3 +102,11 @@ def test_python_dash_m_matcalc_is_the_matcalc_command(argv, code):
     assert command.returncode == code and (command.stdout or command.stderr)
     assert (module.returncode, module.stdout, module.stderr) == \
         (command.returncode, command.stdout, command.stderr)
+
+
+def test_a_wrt_name_not_in_the_expression_is_a_note_with_the_nearest_name(capsys):
+    """`--wrt W` of an expression in w: zeros, as the contract says, exit 0, and a note."""
+    code, out, err = run(capsys, "derive", "(Xw-y)^T(Xw-y)", "--wrt", "W", "--format", "text")
+    assert code == 0 and out.startswith("0")
+    assert err == "matcalc: note: 'W' does not occur in the expression, so the derivative is zero; did you mean 'w'?"
+    assert run(capsys, "derive", "(Xw-y)^T(Xw-y)", "--wrt", "w", "--format", "text")[2] == ""

@@ -12,6 +12,7 @@ The cases are made from each row's shape rule, so a new row is tested without a 
 
 from __future__ import annotations
 
+import math
 import re
 from pathlib import Path
 
@@ -34,7 +35,8 @@ GRAMMAR = Path(__file__).resolve().parent.parent / "grammars" / "matcalc.lark"
 SIZES = ({"m": 3, "n": 4}, {"m": 4, "n": 2})
 # The row's domain (as its row says it) → how tests/fd.py draws arguments there.
 DRAWS = {"all reals": "real", "positive reals": "positive", "x ≠ 0": "nonzero", "A ≠ 0": "real",
-         "invertible": "invertible", "positive determinant": "spd"}
+         "invertible": "invertible", "positive determinant": "spd",
+         "|x| < 1": "unit", "|x| < π/2": "unit", "x > −1": "positive"}
 MN, NN, N = ("m", "n"), ("n", "n"), ("n",)
 
 
@@ -158,16 +160,43 @@ def test_value_at_zero(row):
 @pytest.mark.parametrize("row", [r for r in ELEMENTWISE.values() if r.undefined], ids=lambda r: r.name)
 def test_an_argument_outside_the_domain_is_named(row):
     predicate, message = row.undefined
-    assert predicate(np.array(-1.0))
-    with pytest.raises(matcalc.UndefinedValueError, match=message):
-        matcalc.parse(f"{row.name}(a)").evaluate(a=-1.0)
+    assert predicate(np.array(-2.0))  # outside every row's domain (log, sqrt, log1p, arcsin, …)
+    with pytest.raises(matcalc.UndefinedValueError, match=re.escape(message)):
+        matcalc.parse(f"{row.name}(a)").evaluate(a=-2.0)
 
 
 def test_an_unknown_function_gets_one_message():
-    """sinh is no function (yet): one error that names it and suggests sin, not "unknown
+    """tahn is no function: one error that names it and suggests tanh, not "unknown
     function" followed by "read as a product"."""
     with pytest.raises(matcalc.ParseError) as caught:
-        matcalc.derive("sinh(x)", "x")
+        matcalc.derive("tahn(x)", "x")
     message = str(caught.value)
-    assert "unknown function 'sinh'" in message and "did you mean 'sin'" in message
-    assert "product" not in message
+    assert "unknown function 'tahn'" in message and "'tanh'" in message
+    assert "read as a product" not in message
+
+
+def test_pi_is_the_number_pi():
+    """π is a number (reserved, as σ is): it scales, prints π and \\pi, and reads back."""
+    f = matcalc.parse("2π a + x'x", shapes={"x": ("n",)})
+    assert not {"π"} & set(f.variables)
+    x = np.array([1.0, 2.0])
+    assert_close(f.evaluate(a=0.5, x=x), np.pi + 5.0)
+    d = matcalc.derive("erf(a)", "a")  # d erf(a) = 2/√π exp(−a²) da
+    assert "π" in str(d) and r"\pi" in d.latex
+    assert_close(matcalc.parse(str(d)).evaluate(a=0.3), 2 / np.sqrt(np.pi) * np.exp(-0.09))
+    namespace: dict = {}
+    exec(d.numpy_source("g"), namespace)  # noqa: S102 — matcalc's own output
+    assert_close(namespace["g"](a=0.3), d.evaluate(a=0.3))
+    with pytest.raises(matcalc.UnsupportedError, match="π is the number π"):
+        matcalc.parse("π x", shapes={"π": ()})
+
+
+def test_erf_code_runs_with_numpy_and_math_only():
+    source = matcalc.derive("sum(erf(W x))", "W").numpy_source("g", value=True)
+    assert source.startswith("import math\nimport numpy as np\n")
+    namespace: dict = {}
+    exec(source, namespace)  # noqa: S102 — matcalc's own output
+    rng = np.random.default_rng(0)
+    W, x = rng.standard_normal((3, 2)), rng.standard_normal(2)
+    value, _ = namespace["g"](W=W, x=x)
+    assert_close(value, sum(math.erf(v) for v in W @ x))

@@ -37,18 +37,35 @@ def test_unknown_function_suggests_the_nearest_name():
         matcalc.derive("sum(tahn(x))", wrt="x")
 
 
-@pytest.mark.parametrize("text, word", [("sum(foo(x))", "foo"), ("exp2(x)'x", "exp2"), ("qux(X)", "qux")])
-def test_a_word_before_a_parenthesis_that_is_no_function_is_named_when_the_product_fails(text, word):
-    with pytest.raises(ShapeError) as info:
+@pytest.mark.parametrize("text, word, column", [("sum(foo(x))", "foo", 5), ("qux(X)", "qux", 1),
+                                                 ("2tahn(x)", "tahn", 2), ("W_1tahn(x)", "tahn", 4),
+                                                 ("ab(x + y)'x", "ab", 1), ("Xw(y)'z", "Xw", 1)])
+def test_a_word_before_a_parenthesis_that_is_no_function_is_an_error(text, word, column):
+    """Never the product of its letters: the word is named, with the functions near it or
+    the list of them, and how to write the product."""
+    with pytest.raises(ParseError, match=f"unknown function '{word}'.* at line 1, column {column}") as info:
         matcalc.derive(text, wrt="x" if "x" in text else "X")
     message = str(info.value)
+    assert f"for a product, write '{word} (…)'" in message
+    assert ("did you mean" in message) == (word in ("tahn", "ab"))  # tanh, abs
+    assert ("the functions are abs, arccos" in message) != ("did you mean" in message)
+
+
+@pytest.mark.parametrize("text", ["ab (x + y)'x", "a*b*(x + y)'x", "a b(x + y)'x", "(ab)(x + y)'x"])
+def test_a_product_before_a_parenthesis_with_a_space_or_star_is_still_a_product(text):
+    d = matcalc.derive(text, wrt="x", shapes={"a": (), "b": ()})
+    assert str(d) == "ab (2x + y)"  # printed so that it reads back as a product
+    back = matcalc.parse(str(d), shapes={"a": (), "b": (), "x": ("n",), "y": ("n",)})
+    arrays = {"a": 2.0, "b": 3.0, "x": np.arange(3.0), "y": np.ones(3)}
+    np.testing.assert_allclose(back.evaluate(**arrays), d.evaluate(**arrays))
+
+
+def test_a_word_with_digits_before_a_parenthesis_is_named_when_the_product_fails():
+    with pytest.raises(ShapeError) as info:
+        matcalc.derive("exp2(x)'x", wrt="x")
+    message = str(info.value)
     assert message.startswith("cannot multiply") and "\n" not in message
-    assert f"matcalc has no function '{word}', so '{word}(…)' is read as a product" in message
-
-
-def test_a_product_before_a_parenthesis_that_types_is_still_a_product():
-    d = matcalc.derive("ab(x + y)'x", wrt="x", shapes={"a": (), "b": ()})
-    assert str(d) == "ab(2x + y)"
+    assert "matcalc has no function 'exp2', so 'exp2(…)' is read as a product" in message
 
 
 @pytest.mark.parametrize("text, column", [("a/0", 3), ("x ./ 0", 6), ("X ./ (2*0)", 7), ("0^-1*a", 1)])
@@ -177,3 +194,22 @@ def test_an_error_with_no_place_has_line_zero():
     with pytest.raises(ShapeError) as info:
         matcalc.parse("x", shapes={"x": (1, 2, 3)})
     assert (info.value.line, info.value.column) == (0, 0)
+
+
+@pytest.mark.parametrize("text, wrt, nearest", [("(Xw - y)'(Xw - y)", "W", "w"), ("x'Ax", "z", "x"),
+                                                ("tr(W1 X)", "W2", "W1"), ("x'A x", ["x", "a"], "A")])
+def test_a_wrt_name_not_in_the_expression_warns_and_names_the_nearest(text, wrt, nearest):
+    absent = wrt if isinstance(wrt, str) else wrt[-1]
+    with pytest.warns(matcalc.MatcalcWarning) as caught:
+        d = matcalc.derive(text, wrt=wrt)
+    assert len(caught) == 1 and caught[0].filename == __file__  # points at the caller
+    assert str(caught[0].message) == (f"'{absent}' does not occur in the expression, so the "
+                                      f"derivative is zero; did you mean '{nearest}'?")
+    assert "0" in str(d)
+
+
+def test_a_wrt_name_in_the_expression_does_not_warn():
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        matcalc.derive("x'Ax", wrt=["x", "A"])

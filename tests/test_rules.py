@@ -98,7 +98,8 @@ def _directional(node, child, arrays, e_value, h=1e-6):
     return (np.asarray(plus) - np.asarray(minus)) / (2 * h)
 
 
-DOMAIN_DRAW = {"positive reals": "positive", "all reals": "real", "x ≠ 0": "real"}
+DOMAIN_DRAW = {"positive reals": "positive", "all reals": "real", "x ≠ 0": "real",
+               "|x| < 1": "unit", "|x| < π/2": "unit", "x > −1": "positive"}
 
 
 @pytest.mark.parametrize("name", sorted(ELEMENTWISE))

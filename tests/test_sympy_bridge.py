@@ -189,7 +189,8 @@ def test_every_node_type_has_a_rule():
 
 @pytest.mark.parametrize("fn", sorted(ELEMENTWISE))
 def test_every_elementwise_function_translates_by_value(fn):
-    domain = {"log": "positive", "sqrt": "positive"}.get(fn, "nonzero")
+    domain = {"log": "positive", "sqrt": "positive", "log1p": "positive", "arcsin": "unit",
+              "arccos": "unit", "tan": "unit"}.get(fn, "nonzero")
     row = Row(fn, "", "", {"X": MN, "a": S}, {"X": domain, "a": domain})
     f = Expression(nodes.Add((nodes.Apply(fn, nodes.Var("X", ("m", "n"))),
                               nodes.MatMul((nodes.Apply(fn, nodes.Var("a", (nodes.ONE, nodes.ONE))),

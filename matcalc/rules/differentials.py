@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from ..algebra import add, hadamard, hpow, identity, is_zero, mul, transpose
 from ..expr import (
-    Add, Apply, Const, Differential, Expr, Hadamard, HPow, Identity, MatMul, MatPow, Ones,
+    Add, Apply, Const, Differential, Expr, Hadamard, HPow, Identity, MatMul, MatPow, Ones, Pi,
     Transpose, Var, Zero,
 )
 from ..functions import ELEMENTWISE, MATRIX_ROWS, MatrixFunction
@@ -87,7 +87,7 @@ DIFFERENTIALS: dict[type, DifferentialRule] = {
        for row in MATRIX_ROWS for node, formula in row.formulas.items()},
 }
 
-CONSTANT_LEAVES = (Var, Const, Identity, Ones, Zero, Differential)
+CONSTANT_LEAVES = (Var, Const, Pi, Identity, Ones, Zero, Differential)
 
 
 def differential(node: Expr, d: D, written: bool = False) -> Expr | None:
