@@ -103,6 +103,7 @@ def test_bad_wrt_is_a_matcalc_error(wrt):
         matcalc.derive("x'x", wrt=wrt)
 
 
+@pytest.mark.filterwarnings("ignore::matcalc.MatcalcWarning")  # wrt names absent by design
 def test_an_undeclared_long_name_absent_from_the_expression_is_refused():
     # 'beta' would otherwise take the convention of its first letter, b: a scalar.
     with pytest.raises(matcalc.MatcalcError, match="declare it in shapes="):
@@ -143,6 +144,7 @@ def test_evaluate_reports_a_singular_matrix():
         matcalc.parse("tr(inv(X))").evaluate(X=np.zeros((2, 2)))
 
 
+@pytest.mark.filterwarnings("ignore::matcalc.MatcalcWarning")  # wrt names absent by design
 @settings(max_examples=300, deadline=None)
 @given(st.text(max_size=40))
 def test_any_text_gives_a_result_or_a_matcalc_error(text):
@@ -156,6 +158,7 @@ SEEDS = ["(Xw-y)^T(Xw-y)", "tr(A X^-1 B)", "½‖y − W₂σ(W₁x)‖²", "sum
          "x'Ax + b'x", "logdet(X) - tr(S inv(X))"]
 
 
+@pytest.mark.filterwarnings("ignore::matcalc.MatcalcWarning")  # wrt names absent by design
 @settings(max_examples=300, deadline=None)
 @given(st.sampled_from(SEEDS), st.data())
 def test_mutated_expressions_give_a_result_or_a_matcalc_error(seed, data):
