@@ -19,7 +19,7 @@ from .expr import Dim, Expr, Identity, Ones, Var, Zero, free_vars
 from .index_notation import Tensor
 from .mlp import MLP
 from .mlp import mlp as _mlp
-from .parser import MAX_LENGTH, normalize_name, parse_syntax, unknown_calls
+from .parser import MAX_LENGTH, is_latex, normalize_name, parse_syntax, unknown_calls
 from .printing import to_latex, to_text
 from .shapes import conventional_rank, declared_dims, normalize_shapes
 from .steps import Step, derivation
@@ -27,8 +27,8 @@ from .sympy_bridge import from_sympy as _from_sympy, to_sympy as _to_sympy
 from .typer import context, typed
 
 T = TypeVar("T")
-NAME = re.compile(r"^[A-Za-zΑ-Ωα-ω][A-Za-z0-9_]*$")
-CONVENTIONAL = re.compile(r"^[A-Za-zΑ-Ωα-ω](?:[0-9]+|_[A-Za-z0-9]+)?$")  # W, W1, W_in
+NAME = re.compile(r"^[A-Za-zΑ-Ωα-ω][A-Za-z0-9_]*(?:⁽[⁰¹²³⁴⁵⁶⁷⁸⁹]+⁾)?$")  # W⁽¹⁾: a layer label
+CONVENTIONAL = re.compile(r"^[A-Za-zΑ-Ωα-ω](?:[0-9]+|_[A-Za-z0-9]+)?(?:⁽[⁰¹²³⁴⁵⁶⁷⁸⁹]+⁾)?$")  # W, W1, W_in
 
 
 def _readable(text: str) -> str:
@@ -91,7 +91,7 @@ class Expression:
     @property
     @_public
     def latex(self) -> str:
-        return to_latex(self.node)  # (no LaTeX reader yet, so no read-back limit)
+        return to_latex(self.node)  # (LaTeX is longer than the text: the text's limit decides)
 
     def _repr_latex_(self) -> str:
         return f"${self.latex}$"
@@ -243,9 +243,10 @@ def _declared(shapes: Mapping[str, Any] | None) -> dict[str, tuple[Dim, Dim]]:
 
 
 @_public
-def parse(expr: str, shapes: Mapping[str, Any] | None = None) -> Expression:
-    """The typed expression for `expr`; `shapes` maps names to () / (n,) / (m, n)."""
-    return _parse(expr, _declared(shapes))
+def parse(expr: str, shapes: Mapping[str, Any] | None = None, syntax: str = "auto") -> Expression:
+    """The typed expression for `expr`; `shapes` maps names to () / (n,) / (m, n).
+    `syntax="latex"` reads LaTeX (the default reads LaTeX where `expr` has a backslash)."""
+    return _parse(expr, _declared(shapes), syntax)
 
 
 @_public
@@ -254,19 +255,20 @@ def from_sympy(expr: Any) -> Expression:
     return Expression(_from_sympy(expr))
 
 
-def _parse(expr: str, declared: Mapping[str, tuple[Dim, Dim]]) -> Expression:
+def _parse(expr: str, declared: Mapping[str, tuple[Dim, Dim]], syntax: str = "auto") -> Expression:
     if not isinstance(expr, str):
         raise MatcalcError(f"the expression must be a str, got {type(expr).__name__}")
-    syntax = parse_syntax(expr, tuple(declared))
+    tree = parse_syntax(expr, tuple(declared), syntax)
     try:
-        node = typed(syntax, declared)
+        node = typed(tree, declared)
         if isinstance(node, Tensor):
             return Expression(node, expr)  # (a Tensor carries its context)
         sizes = tuple(d for n in node.walk() if isinstance(n, (Identity, Ones, Zero))
                       for d in (n.rows, n.cols))
         return Expression(node, expr, context(node, sizes, declared))
     except MatcalcError as exc:
-        words = unknown_calls(expr, declared)
+        latex = syntax == "latex" or (syntax == "auto" and is_latex(expr))  # f(x) there is a call
+        words = [] if latex else unknown_calls(expr, declared)
         if not words or isinstance(exc, ParseError):
             raise
         noted = type(exc)(f"{exc}; note: matcalc has no function '{words[0]}', so '{words[0]}(…)' "
@@ -318,12 +320,13 @@ def _warn_absent(name: str, present: Mapping[str, Var]) -> None:
 
 @_public
 def derive(expr: str | Expression, wrt: str | Sequence[str],
-           shapes: Mapping[str, Any] | None = None) -> Derivative:
-    """∂expr/∂wrt, simplified to textbook form (layout S + V); `expr` is text or an
-    Expression (from `parse` or `from_sympy`)."""
+           shapes: Mapping[str, Any] | None = None, syntax: str = "auto") -> Derivative:
+    """∂expr/∂wrt, simplified to textbook form (layout S + V); `expr` is text (LaTeX with
+    `syntax="latex"`, or where it has a backslash) or an Expression (from `parse` or
+    `from_sympy`)."""
     names = _wrt_names(wrt)
     declared = _declared(shapes)
-    function = expr if isinstance(expr, Expression) else _parse(expr, declared)
+    function = expr if isinstance(expr, Expression) else _parse(expr, declared, syntax)
     f = function.node
     variables = tuple(_variable(n, f, declared) for n in names)
     if isinstance(f, Tensor):

@@ -49,6 +49,8 @@ def _parser() -> argparse.ArgumentParser:
     d.add_argument("--shape", action="append", type=_shape, default=[], metavar="NAME=DIMS",
                    help="declare a shape: X=m,n (matrix), x=n (vector), a= (scalar)")
     d.add_argument("--format", choices=FORMATS, default="latex")
+    d.add_argument("--latex", action="store_const", const="latex", default="auto", dest="syntax",
+                   help="read EXPR as LaTeX (an EXPR with a backslash is read so anyway)")
     d.add_argument("--steps", action="store_true",
                    help="print the derivation step by step before the result")
     d.add_argument("--name", default=None, metavar="NAME",
@@ -102,7 +104,8 @@ def _run(args: argparse.Namespace) -> str:
         return net.source.rstrip("\n") if args.format == "numpy" else net.latex
     expr = _read_expression(args.expr)
     shapes = dict(args.shape) or None
-    d = derive(expr, wrt=args.wrt if len(args.wrt) > 1 else args.wrt[0], shapes=shapes)
+    d = derive(expr, wrt=args.wrt if len(args.wrt) > 1 else args.wrt[0], shapes=shapes,
+               syntax=args.syntax)
     if args.format == "numpy":
         if args.steps:
             raise MatcalcError("--steps shows a derivation as text, LaTeX or JSON, not as code")

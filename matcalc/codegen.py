@@ -49,7 +49,7 @@ from .expr import (
 )
 from .functions import ELEMENTWISE, FUNCTIONS, MATRIX_ROWS, Elementwise, MatrixFunction
 from .index_notation import Tensor, plans
-from .printing import GREEK_LATEX
+from .latex_names import GREEK_LATEX
 from .stable import stable
 
 # Python precedence levels of generated code, low to high.

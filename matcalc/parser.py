@@ -1,4 +1,5 @@
-"""Text → syntax tree (`syntax.py`), through the Lark grammar in grammars/matcalc.lark.
+"""Text → syntax tree (`syntax.py`), through the Lark grammar in grammars/matcalc.lark,
+or grammars/latex.lark for LaTeX (the same tree, by the same reductions).
 
 The only module that imports lark: its exceptions are turned into `ParseError`s with
 line, column and a caret here, and never cross the package boundary.
@@ -20,8 +21,9 @@ import lark
 from lark import Lark, Token
 from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken
 
-from .errors import ParseError
+from .errors import ParseError, UnsupportedError
 from .functions import ALIASES, FUNCTIONS, NAMES
+from .latex_names import GREEK_LETTERS, SUPERSCRIPT_DIGITS
 from .sizing import read_size
 from .syntax import Binary, Call, IndexForm, Indexed, Name, Neg, Number, Pos, Postfix, Sized, Syntax
 
@@ -44,26 +46,45 @@ LETTERS = "A-Za-zα-ρτ-ωΑ-Ρ΢-Ω"
 LOOKALIKES = dict(zip("ΑΒΕΖΗΙΚΜΝΟΡΤΥΧον", "ABEZHIKMNOPTYXov"))
 CYRILLIC_LOOKALIKES = dict(zip("АВЕКМНОРСТХаеорсухіјѕІЈЅ", "ABEKMHOPCTXaeopcyxijsIJS"))
 SUBSCRIPT_DIGITS = str.maketrans("₀₁₂₃₄₅₆₇₈₉", "0123456789")
-NAME_PARTS = re.compile(rf"([{LETTERS}]+)(?:([0-9]+)|([₀-₉]+)|_\{{([A-Za-z0-9]+)\}}|_([A-Za-z0-9]+))?$")
+# A layer label ends a name: W⁽¹⁾ (LaTeX W^{(1)}) is a name of its own, not a power.
+LABEL = "⁽[⁰¹²³⁴⁵⁶⁷⁸⁹]+⁾"
+NAME_PARTS = re.compile(rf"([{LETTERS}]+)(?:([0-9]+)|([₀-₉]+)|_\{{([A-Za-z0-9]+)\}}|_([A-Za-z0-9]+))?({LABEL})?$")
+LATEX_LABEL = re.compile(r"\^\s*\{\s*\(\s*([0-9]+)\s*\)\s*\}$")
 FRACTION_CHARS = {"½": Fraction(1, 2), "⅓": Fraction(1, 3), "⅔": Fraction(2, 3), "¼": Fraction(1, 4),
                   "¾": Fraction(3, 4), "⅕": Fraction(1, 5), "⅙": Fraction(1, 6), "⅛": Fraction(1, 8)}
-TOKEN_NAMES = {"RPAR": "')'", "LPAR": "'('", "$END": "the end of the input", "PLUS": "'+'",
+TOKEN_NAMES = {"RPAR": "')'", "LPAR": "'('", "_RPAR": "')'", "_LPAR": "'('", "RBRACE": "'}'", "$END": "the end of the input", "PLUS": "'+'",
                "MINUS": "'-'", "STAR": "'*'", "SLASH": "'/'", "COMMA": "','", "HADAMARD": "'.*'",
                "NORM_CLOSE": "'‖'", "NORM_OPEN": "'‖'", "TRANSPOSE": "a transpose",
                "POWER": "a power", "HPOWER": "an elementwise power", "FUNC": "a function name"}
-OPERAND_STARTS = {"NAME", "NUMBER", "LPAR", "FUNC", "NORM_OPEN", "ONES", "FRACTION_CHAR", "SIZED"}
+OPERAND_STARTS = {"NAME", "NUMBER", "LPAR", "FUNC", "NORM_OPEN", "ONES", "FRACTION_CHAR", "SIZED",
+                  "_LPAR", "LBRACE", "LATEX_NAME", "FRAC", "SQRT"}
+# LaTeX spellings of functions that the registry's LaTeX column does not hold.
+LATEX_FUNCTIONS = {r"\sigma": "sigmoid", r"\ln\det": "logdet"}
+# Font commands whose argument is a name (\mathbf{x} is x); \mathrm{d} is a differential.
+LATEX_FONTS = re.compile(r"\\(mathbf|boldsymbol|bm|pmb|mathit|mathrm|mathsf|mathbfit|vec)\s*\{\s*(\\?[A-Za-z]+)\s*\}")
 
 
 def normalize_name(name: str) -> str:
-    """Canonical variable name: W₁, W_1, W_{1} and W1 are 'W1'; W_{ab} and W_ab are 'W_ab'."""
-    m = NAME_PARTS.match(name) if isinstance(name, str) else None
+    """Canonical variable name: W₁, W_1, W_{1} and W1 are 'W1'; W_{ab} and W_ab are 'W_ab';
+    W^{(1)} is 'W⁽¹⁾'."""
+    if not isinstance(name, str):
+        return name
+    name = _plain_label(name)
+    m = NAME_PARTS.match(name)
     if not m:
         return name
-    letters, digits, sub_digits, braced, plain = m.groups()
+    letters, digits, sub_digits, braced, plain, label = m.groups()
     sub = digits or (sub_digits.translate(SUBSCRIPT_DIGITS) if sub_digits else None) or braced or plain
+    label = label or ""
     if not sub:
-        return letters
-    return letters + sub if sub.isdigit() else f"{letters}_{sub}"
+        return letters + label
+    return (letters + sub if sub.isdigit() else f"{letters}_{sub}") + label
+
+
+def _plain_label(name: str) -> str:
+    """W^{(1)} → W⁽¹⁾: the LaTeX spelling of a layer label."""
+    m = LATEX_LABEL.search(name)
+    return name[:m.start()] + f"⁽{m.group(1).translate(SUPERSCRIPT_DIGITS)}⁾" if m else name
 
 
 class _Lexer(lark.lexer.Lexer):
@@ -81,7 +102,8 @@ class _Lexer(lark.lexer.Lexer):
     product of two norms); otherwise it opens one."""
 
     ENDS_OPERAND = frozenset({"NAME", "NUMBER", "RPAR", "TRANSPOSE", "INVERSE_TRANSPOSE", "POWER",
-                              "HPOWER", "NORM_CLOSE", "ONES", "FRACTION_CHAR", "NORM_SUB", "SIZED"})
+                              "HPOWER", "NORM_CLOSE", "ONES", "FRACTION_CHAR", "NORM_SUB", "SIZED",
+                              "LATEX_NAME", "_RPAR", "RBRACE"})  # (latex.lark's)
 
     def __init__(self, conf: Any) -> None:
         terminals = [t for t in conf.terminals if t.name != "NORM_CLOSE"]  # NORM_OPEN's pattern
@@ -144,19 +166,19 @@ class _Lexer(lark.lexer.Lexer):
             pos = stop
 
 
-def _grammar_path() -> Path:
+def _grammar_path(file: str = "matcalc.lark") -> Path:
     here = Path(__file__).resolve().parent
-    for candidate in (here / "grammars" / "matcalc.lark", here.parent / "grammars" / "matcalc.lark"):
+    for candidate in (here / "grammars" / file, here.parent / "grammars" / file):
         if candidate.is_file():
             return candidate
-    raise FileNotFoundError("matcalc.lark not found beside the package (a broken install)")
+    raise FileNotFoundError(f"{file} not found beside the package (a broken install)")
 
 
 @functools.cache
-def _lark() -> Lark:
+def _lark(file: str = "matcalc.lark") -> Lark:
     # Lark calls the rule methods as it reduces (no parse tree is built, then walked): an
     # LALR parse is a loop, so this is as safe for deep input as it is quicker.
-    return Lark(_grammar_path().read_text(encoding="utf-8"), parser="lalr", lexer=_Lexer,
+    return Lark(_grammar_path(file).read_text(encoding="utf-8"), parser="lalr", lexer=_Lexer,
                 maybe_placeholders=False,  # positions come from tokens
                 transformer=_Reductions())
 
@@ -174,6 +196,7 @@ def _exponent(tok: Token, text: str) -> Fraction:
     if tok.value in special:
         return special[tok.value]
     body = tok.value[2:] if tok.value.startswith(".^") else tok.value[1:]
+    body = body.replace("\\circ", "")  # LaTeX's Hadamard power ^{\circ 2}
     if sum(ch.isdigit() for ch in body) > MAX_NUMBER_ORDER:
         raise _error_at(f"exponent with more than {MAX_NUMBER_ORDER} digits", text, tok)
     parts = [re.sub(r"\s", "", part) for part in body.split("^")]
@@ -335,6 +358,8 @@ class _ToSyntax:
     # -- names -------------------------------------------------------------------
     def name(self, items: list[Any]) -> Syntax:
         (tok,) = items
+        if "^" in tok.value or " " in tok.value:  # LaTeX: W_{ 1 }^{(1)}
+            return self._chain(self._split(_plain_label(re.sub(r"\s+", "", tok.value)), tok.line, tok.column))
         if len(tok.value) == 1:  # one letter: the common case, and nothing to split
             self._check_lookalike(tok.value, tok.line, tok.column)
             return Name(tok.value, _pos(tok))
@@ -360,7 +385,7 @@ class _ToSyntax:
             pieces.append((letters[i:i + step], i))
             i += step
         rest = ""
-        digits = re.match(r"_([0-9]+)(?=.)", suffix)
+        digits = re.match(r"_([0-9]+)(?=[^⁽])", suffix)
         if digits:  # W_1x: the subscript is 1, and x a name of its own
             suffix, rest = digits.group(), suffix[digits.end():]
         last, start = pieces[-1]
@@ -421,15 +446,95 @@ class _ToSyntax:
     def sized(self, items: list[Any]) -> Syntax:
         """Iₙ, 𝟙ₘₓₙ, 0ₘₓₙ: a constant with its size (a declared I₃ stays a name)."""
         (tok,) = items
-        kind, size = tok.value[0], tok.value[1:]
-        if normalize_name(tok.value) in self.declared:
-            return Name(normalize_name(tok.value), _pos(tok))
+        return self._sized(tok.value[0], tok.value[1:], tok)
+
+    def _sized(self, kind: str, size: str, tok: Token) -> Syntax:
+        if normalize_name(kind + size) in self.declared:
+            return Name(normalize_name(kind + size), _pos(tok))
         dims = read_size(size)
         if kind != "0" and len(dims) > (1 if kind == "I" else 2):
             what = "the identity Iₙ takes one dimension" if kind == "I" else \
                 "the all-ones array takes one dimension (𝟙ₙ) or two (𝟙ₘₓₙ)"
             raise _error_at(f"{tok.value}: {what}", self.text, tok)
         return Sized(kind, dims, _pos(tok))
+
+    # -- LaTeX (grammars/latex.lark) -------------------------------------------------
+    def latex_name(self, items: list[Any]) -> Syntax:
+        """\\mathbf{x} → x, \\boldsymbol{\\mu} → μ, \\Sigma → Σ, \\mathit{beta}_{1} → beta_1,
+        \\mathbf{W}^{(1)} → W⁽¹⁾; a letter run in a font command splits as one in text."""
+        (tok,) = items
+        value = re.sub(r"\s+", "", tok.value)
+        font = LATEX_FONTS.match(value)
+        word, rest = (font.group(2), value[font.end():]) if font else re.match(r"(\\[A-Za-z]+)(.*)", value).groups()  # type: ignore[union-attr]
+        if font and font.group(1) == "mathrm" and word == "d":
+            raise _error_at(r"\mathrm{d} is a differential, which matcalc does not read; write the "
+                            "expression to differentiate and pass wrt=", self.text, tok)
+        if word.startswith("\\"):
+            letter = GREEK_LETTERS.get(word[1:])
+            if letter is None:
+                raise _error_at(f"unknown LaTeX command {word}" + _latex_hint(word), self.text, tok)
+            word = letter
+        return self._chain(self._split(_plain_label(word + rest), tok.line, tok.column))
+
+    def latex_sized(self, items: list[Any]) -> Syntax:
+        """I_{n}, \\mathbf{1}_{m \\times n}, 0_{\\mathit{X\\_rows}}: the text's sized constants."""
+        (tok,) = items
+        kind, _, size = re.sub(r"\s+", "", tok.value).partition("_")
+        size = re.sub(r"\\mathit\{([^}]*)\}", lambda m: m.group(1).replace("\\_", "_"), size)
+        return self._sized("𝟙" if kind.startswith("\\") else kind, "_" + size.replace("\\times", "×"), tok)
+
+    def latex_frac(self, items: list[Any]) -> Syntax:
+        tok, top, bottom = items
+        for part in (top, bottom):
+            self.runs.pop(id(part), None)  # a fraction bar groups: \frac{AX}{2}^{\top} is whole
+        return self.bounded(Binary("div", top, bottom, _pos(tok)), tok)
+
+    def latex_sqrt(self, items: list[Any]) -> Syntax:
+        tok, arg = items
+        self.runs.pop(id(arg), None)
+        return self.bounded(Call("sqrt", (arg,), _pos(tok)), tok)
+
+    def latex_call(self, items: list[Any]) -> Syntax:
+        tok, args = items
+        return self.bounded(Call(self._latex_function(tok), tuple(args), _pos(tok)), tok)
+
+    def latex_bare_call(self, items: list[Any]) -> Syntax:
+        """\\log\\det X, \\det X^{-1}, \\operatorname{tr} AXB: the factor after the name."""
+        tok, arg = items
+        self.runs.pop(id(arg), None)  # \det AB is det(AB)
+        return self.bounded(Call(self._latex_function(tok), (arg,), _pos(tok)), tok)
+
+    def _latex_function(self, tok: Token) -> str:
+        spelled = re.sub(r"\s+", "", tok.value).replace("{1}", "1").replace("{2}", "2")
+        known = _latex_functions().get(spelled) or LATEX_FUNCTIONS.get(spelled)
+        if known:
+            return known
+        word = re.sub(r"^\\(?:operatorname\*?|mathrm|text)\{(.*)\}$", r"\1", spelled).lstrip("\\")
+        if spelled.startswith(r"\sum"):
+            raise _error_at(r"\sum is a summation with limits, which matcalc does not read; write "
+                            r"\operatorname{sum}(x) (or \mathbf{1}^\top x) for the sum of the entries",
+                            self.text, tok)
+        if word in FUNCTIONS or word in ALIASES:
+            return ALIASES.get(word, word)
+        close = difflib.get_close_matches(word, NAMES, n=1, cutoff=0.6)
+        raise _error_at(f"unknown function {tok.value}" + (f"; did you mean '{close[0]}'?" if close else
+                        " (docs/syntax.md lists the functions)"), self.text, tok)
+
+    def latex_norm(self, items: list[Any]) -> Syntax:
+        opening, closing = items[0], items[2]
+        if "rVert" in opening.value or "right" in opening.value:
+            raise _error_at(f"{opening.value.strip()} closes a norm that is not open", self.text, opening)
+        if "lVert" in closing.value or "left" in closing.value:
+            raise _error_at(f"{closing.value.strip()} opens a norm inside a norm; close the first "
+                            r"with \rVert or \|", self.text, closing)
+        return self.norm(items)
+
+    def latex_kron(self, items: list[Any]) -> Syntax:
+        left, tok, right = items
+        if "kron" not in FUNCTIONS:
+            pos = _pos(tok)
+            raise UnsupportedError(r"the Kronecker product \otimes is not supported", pos.line, pos.column)
+        return self._joined(lambda a, b, at: Call("kron", (a, b), at), left, right)
 
     # -- operators -----------------------------------------------------------------
     @staticmethod  # a factory for the methods below (callable in the class body since 3.10)
@@ -438,15 +543,21 @@ class _ToSyntax:
             left, right = items[0], items[-1]
             if op == "matmul" and len(items) == 2:
                 self._check_unknown_function(left, right)
-            pieces = self._run_pieces(right) if op not in ("add", "sub") else None
-            if pieces:
-                # Products are one left-associative level: y ⊙ Xw is (y ⊙ X)w, a/bc is (a/b)c.
-                out = Binary(op, left, pieces[0], _pos(left))
-                for piece in pieces[1:]:
-                    out = Binary("matmul", out, piece, _pos(left))
-                return self.bounded(out, right)
-            return self.bounded(Binary(op, left, right, _pos(left)), right)
+            if op in ("add", "sub"):
+                return self.bounded(Binary(op, left, right, _pos(left)), right)
+            return self._joined(lambda a, b, at: Binary(op, a, b, at), left, right)
         return method
+
+    def _joined(self, make: Callable[[Syntax, Syntax, Pos], Syntax], left: Syntax, right: Syntax) -> Syntax:
+        """left `op` right, at the products' one left-associative level: a letter run on the
+        right gives its first letter (y ⊙ Xw is (y ⊙ X)w, a/bc is (a/b)c)."""
+        pieces = self._run_pieces(right)
+        if not pieces:
+            return self.bounded(make(left, right, _pos(left)), right)
+        out = make(left, pieces[0], _pos(left))
+        for piece in pieces[1:]:
+            out = Binary("matmul", out, piece, _pos(left))
+        return self.bounded(out, right)
 
     add = _binary("add")
     sub = _binary("sub")
@@ -562,6 +673,24 @@ class _Reductions:
         return lambda items: method(_ACTIVE.get(), items)
 
 
+@functools.cache
+def _latex_functions() -> dict[str, str]:
+    """The registry's LaTeX column read backwards: \\exp → exp, \\log\\det → logdet,
+    \\operatorname{norm}_1 → norm1 (what the printer writes reads back)."""
+    return {re.sub(r"\s+", "", row.latex): row.name for row in FUNCTIONS.values()}
+
+
+def _latex_hint(command: str) -> str:
+    """A suggestion for an unknown LaTeX command: the Greek letter or function it resembles."""
+    close = difflib.get_close_matches(command[1:], [*GREEK_LETTERS, *NAMES], n=1, cutoff=0.75)
+    return f"; did you mean \\{close[0]}?" if close else " (docs/syntax.md, \"From a paper\", lists what is read)"
+
+
+def is_latex(text: str) -> bool:
+    """Whether `text` is read as LaTeX when no syntax is named: it has a backslash."""
+    return "\\" in text
+
+
 def unknown_calls(text: str, declared: Collection[str] = ()) -> list[str]:
     """Words of two or more letters written right before "(" that name no function and no
     declared variable: `foo(x)` reads as the product f·o·o·x, which is rarely what was meant,
@@ -645,9 +774,15 @@ def _parse_error(exc: UnexpectedInput, text: str) -> ParseError:
     return ParseError("cannot read the expression", text, line, column)
 
 
-def parse_syntax(text: str, declared: Collection[str] = ()) -> Syntax:
+SYNTAXES = ("auto", "text", "latex")
+
+
+def parse_syntax(text: str, declared: Collection[str] = (), syntax: str = "auto") -> Syntax:
     """The syntax tree of `text`; `declared` are the (canonical) names declared with shapes,
-    which may be longer than one letter."""
+    which may be longer than one letter.  `syntax` "latex" reads LaTeX, "text" matcalc's
+    text, and "auto" LaTeX where the text has a backslash."""
+    if syntax not in SYNTAXES:
+        raise ParseError(f"syntax must be one of {', '.join(map(repr, SYNTAXES))}, got {syntax!r}")
     if not isinstance(text, str):
         raise ParseError(f"an expression must be text, got {type(text).__name__}")
     if not text.strip():
@@ -662,8 +797,9 @@ def parse_syntax(text: str, declared: Collection[str] = ()) -> Syntax:
     builder = _ToSyntax(text, declared)
     active = _ACTIVE.set(builder)
     try:
-        syntax: Syntax = _lark().parse(text)  # type: ignore[assignment]  # what the rule methods return
-        return builder.bounded(syntax, syntax)  # a letter run alone: no callback saw it
+        grammar = "latex.lark" if syntax == "latex" or (syntax == "auto" and is_latex(text)) else "matcalc.lark"
+        tree: Syntax = _lark(grammar).parse(text)  # type: ignore[assignment]  # what the rule methods return
+        return builder.bounded(tree, tree)  # a letter run alone: no callback saw it
     except UnexpectedInput as exc:
         raise _parse_error(exc, text) from None
     except RecursionError:

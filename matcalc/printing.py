@@ -22,6 +22,7 @@ from .expr import (
 )
 from .functions import ELEMENTWISE, function_of
 from .index_notation import Tensor, index_name_run, index_range, indices_of, rename
+from .latex_names import GREEK_LATEX, split_label
 from .sizing import Sized, is_ones, size_text, with_sizes
 
 # Precedence, low to high.
@@ -29,13 +30,6 @@ SUM, NEG, PRODUCT, POSTFIX, ATOM = range(5)
 
 SUBSCRIPTS = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
 SUPERSCRIPTS = {2: "²", 3: "³"}
-GREEK_LATEX = {
-    "α": "alpha", "β": "beta", "γ": "gamma", "δ": "delta", "ε": "epsilon", "ζ": "zeta",
-    "η": "eta", "θ": "theta", "ι": "iota", "κ": "kappa", "λ": "lambda", "μ": "mu", "ν": "nu",
-    "ξ": "xi", "π": "pi", "ρ": "rho", "τ": "tau", "υ": "upsilon", "φ": "phi", "χ": "chi",
-    "ψ": "psi", "ω": "omega", "Γ": "Gamma", "Δ": "Delta", "Θ": "Theta", "Λ": "Lambda",
-    "Ξ": "Xi", "Π": "Pi", "Σ": "Sigma", "Υ": "Upsilon", "Φ": "Phi", "Ψ": "Psi", "Ω": "Omega",
-}
 
 
 def _split_name(name: str) -> tuple[str, str]:
@@ -416,10 +410,16 @@ class LatexPrinter(Printer):
 
     @writes(Var)
     def _Var(self, e: Var) -> tuple[str, int]:
-        base, sub = _split_name(e.name)
+        name, label = split_label(e.name)
+        base, sub = _split_name(name)
         base = "\\" + GREEK_LATEX[base] if base in GREEK_LATEX else (
             base if len(base) == 1 else rf"\mathit{{{base}}}")
-        return (f"{base}_{{{sub}}}" if sub else base), ATOM
+        text = f"{base}_{{{sub}}}" if sub else base
+        # Braced where a mark would follow: W^{(1)}^{\top} is a double superscript, and
+        # \sigma \left(…\right) would read back as the sigmoid.
+        if label:
+            return f"{{{text}^{{({label})}}}}", ATOM
+        return (f"{{{text}}}" if text == r"\sigma" else text), ATOM
 
     @writes(Const)
     def _Const(self, e: Const) -> tuple[str, int]:

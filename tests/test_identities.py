@@ -134,6 +134,20 @@ def test_printed_result_round_trips(row: Row):
                      what=f"{row.id} draw {index}: parse({text!r})")
 
 
+@pytest.mark.parametrize("row", ROW_PARAMS)
+def test_printed_latex_round_trips(row: Row):
+    """d.latex reads back (LaTeX input, tests/test_latex.py) to the same shape and value."""
+    d = matcalc.derive(row.expr, wrt=row.wrt, shapes=declared(row))
+    if not fixes_a_dimension(str(d), row):
+        pytest.skip(f"{d.latex!r} names no vector or matrix: its size cannot be inferred")
+    back = matcalc.parse(d.latex, shapes=declared(row), syntax="latex")
+    assert back.shape == d.shape, d.latex
+    for index in range(len(SIZES)):
+        arrays = draw_arrays(row, index)
+        assert_close(back.evaluate(**arrays), d.evaluate(**arrays),
+                     what=f"{row.id} draw {index}: parse({d.latex!r})")
+
+
 # ── the evaluator against an independent NumPy transcription ───────────────────────────
 @pytest.mark.parametrize("row", NUMPY_PARAMS)
 def test_evaluator_matches_numpy(row: Row):
