@@ -7,6 +7,7 @@ line, column and a caret here, and never cross the package boundary.
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import functools
 import re
@@ -52,7 +53,8 @@ NAME_PARTS = re.compile(rf"([{LETTERS}]+)(?:([0-9]+)|([₀-₉]+)|_\{{([A-Za-z0-
 LATEX_LABEL = re.compile(r"\^\s*\{\s*\(\s*([0-9]+)\s*\)\s*\}$")
 FRACTION_CHARS = {"½": Fraction(1, 2), "⅓": Fraction(1, 3), "⅔": Fraction(2, 3), "¼": Fraction(1, 4),
                   "¾": Fraction(3, 4), "⅕": Fraction(1, 5), "⅙": Fraction(1, 6), "⅛": Fraction(1, 8)}
-TOKEN_NAMES = {"RPAR": "')'", "LPAR": "'('", "_RPAR": "')'", "_LPAR": "'('", "RBRACE": "'}'", "$END": "the end of the input", "PLUS": "'+'",
+TOKEN_NAMES = {"RPAR": "')'", "LPAR": "'('", "_RPAR": "')'", "_LPAR": "'('", "RBRACE": "'}'", "LBRACE": "'{'", "_RBRACKET": "']'",
+               "INDICES": "indices like _{ij}", "$END": "the end of the input", "PLUS": "'+'",
                "MINUS": "'-'", "STAR": "'*'", "SLASH": "'/'", "COMMA": "','", "HADAMARD": "'.*'",
                "NORM_CLOSE": "'‖'", "NORM_OPEN": "'‖'", "TRANSPOSE": "a transpose",
                "POWER": "a power", "HPOWER": "an elementwise power", "FUNC": "a function name"}
@@ -529,6 +531,51 @@ class _ToSyntax:
                             r"with \rVert or \|", self.text, closing)
         return self.norm(items)
 
+    def latex_entry(self, items: list[Any]) -> Syntax:
+        operand, tok = items
+        indices = self._latex_indices(tok)
+        return self.bounded(self._postfix(operand, lambda x: Indexed(x, indices, x.pos)), tok)
+
+    def latex_index_form(self, items: list[Any]) -> Syntax:
+        """\\left[X_{kj} \\delta_{il}\\right]_{ijkl}: inside the bracket a name's letter
+        subscript is an entry's indices (unless the subscripted name is declared)."""
+        body, tok = items
+        return self.bounded(IndexForm(self._latex_indices(tok), self._entries(body), _pos(body)), tok)
+
+    def _latex_indices(self, tok: Token) -> tuple[str, ...]:
+        inner = tok.value[2:-1].strip()
+        words = inner.split() if len(inner.split()) > 1 else re.findall(r"\\[A-Za-z]+|[A-Za-z0-9]", inner)
+        out = []
+        for word in words:
+            letter = GREEK_LETTERS.get(word[1:]) if word.startswith("\\") else normalize_name(word)
+            if letter is None:
+                raise _error_at(f"unknown LaTeX command {word}" + _latex_hint(word), self.text, tok)
+            out.append(letter)
+        return tuple(out)
+
+    def _entries(self, node: Syntax) -> Syntax:
+        """`node` with its subscripted names read as entries: X_kj → X[k,j], δ_il → δ[i,l]."""
+        if isinstance(node, Name):
+            m = NAME_PARTS.match(node.name)
+            sub = m.group(4) or m.group(5) if m else None
+            if m and sub and not m.group(6) and node.name not in self.declared:
+                return Indexed(Name(m.group(1), node.pos), tuple(sub), node.pos)
+            return node
+        if isinstance(node, Binary):  # a long sum is a deep left spine: walked in a loop
+            spine = []
+            while isinstance(node, Binary):
+                spine.append(node)
+                node = node.left
+            out = self._entries(node)
+            for b in reversed(spine):
+                out = Binary(b.op, out, self._entries(b.right), b.pos)
+            return out
+        if isinstance(node, (Neg, Postfix)):
+            return dataclasses.replace(node, operand=self._entries(node.operand))
+        if isinstance(node, Call):
+            return dataclasses.replace(node, args=tuple(self._entries(a) for a in node.args))
+        return node
+
     def latex_kron(self, items: list[Any]) -> Syntax:
         left, tok, right = items
         if "kron" not in FUNCTIONS:
@@ -746,7 +793,7 @@ def _describe(token_type: str, value: str) -> str:
 
 
 def _expected(expected: Collection[str]) -> str:
-    if set(expected) & OPERAND_STARTS:
+    if set(expected) & OPERAND_STARTS and set(expected) != {"LBRACE"}:  # after \\sqrt: only {
         return "an operand (a name, number, '(' or function)"
     names = sorted({TOKEN_NAMES.get(e, e) for e in expected})
     return " or ".join(names[:4]) if names else "something else"

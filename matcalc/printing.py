@@ -195,6 +195,10 @@ class Printer:
     def size(self, dims: tuple[Dim, ...]) -> str:
         raise NotImplementedError
 
+    def sized_delta(self, e: Delta) -> str:
+        """A delta with its range, where no entry of its term fixes one of its indices."""
+        raise NotImplementedError
+
     @writes(Sized)
     def _Sized(self, e: Sized) -> tuple[str, int]:
         """Iₙ, 𝟙ₙ, 𝟙ₘₓₙ, 0ₘₓₙ; a row is the transpose of a column, 𝟙ₙᵀ."""
@@ -363,6 +367,9 @@ class TextPrinter(Printer):
     def _Delta(self, e: Delta) -> tuple[str, int]:
         return f"δ[{e.i},{e.j}]", ATOM
 
+    def sized_delta(self, e: Delta) -> str:
+        return f"δ{e.n if isinstance(e.n, int) else f'_{e.n}'}[{e.i},{e.j}]"
+
     @writes(Tensor)
     def _Tensor(self, e: Tensor) -> tuple[str, int]:
         if _is_zero(e.body):
@@ -459,6 +466,10 @@ class LatexPrinter(Printer):
     def _Delta(self, e: Delta) -> tuple[str, int]:
         return rf"\delta_{{{self._indices((e.i, e.j))}}}", ATOM
 
+    def sized_delta(self, e: Delta) -> str:
+        """δ over the dimension n, {\\delta_{n}}_{ij}: the text's δ_n[i,j]."""
+        return rf"{{\delta_{{{_latex_dim(e.n)}}}}}_{{{self._indices((e.i, e.j))}}}"
+
     @writes(Tensor)
     def _Tensor(self, e: Tensor) -> tuple[str, int]:
         if _is_zero(e.body):
@@ -524,10 +535,8 @@ def _index_terms(printer: Printer, body: Expr) -> str:
         for f in parts:
             if isinstance(f, Const):
                 coefficient *= f.value
-            elif isinstance(printer, TextPrinter) and isinstance(f, Delta) and not (
-                    f.i in bound and f.j in bound):
-                size = f.n if isinstance(f.n, int) else f"_{f.n}"
-                factors.append(f"δ{size}[{f.i},{f.j}]")
+            elif isinstance(f, Delta) and not (f.i in bound and f.j in bound):
+                factors.append(printer.sized_delta(f))
             else:
                 factors.append(printer.wrap(f, POSTFIX))
         sign = printer.minus if coefficient < 0 else ""

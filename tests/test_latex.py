@@ -250,6 +250,26 @@ def test_mlp_equations_read_back(hidden, loss):
         assert_close(back.evaluate(**arrays), expected.evaluate(**arrays), what=latex)
 
 
+@pytest.mark.parametrize("text, wrt, shapes", [
+    ("X", "X", {"X": ("m", "n")}),                                   # deltas with their sizes
+    ("AXB", "X", {"A": ("p", "m"), "X": ("m", "n"), "B": ("n", "q")}),
+    ("XᵀX", "X", {"X": ("m", "n")}),
+    ("σ(Wx)", "W", {"W": ("m", "n")}),                               # an entry of a parenthesis
+    ("exp(X) ⊙ Y", "X", {"X": ("m", "n"), "Y": ("m", "n")}),         # an entry of a call
+    ("W₁ ⊙ W₁", "W1", {"W1": ("m", "n")}),                           # of a subscripted name
+    ("θθᵀ", "θ", {"θ": ("n",)}),                                     # of a Greek name
+    ("x xᵀ", "x", {}),
+])
+def test_index_notation_reads_back(text, wrt, shapes):
+    d = matcalc.derive(text, wrt=wrt, shapes=shapes)
+    assert d.latex.startswith(r"\left["), d.latex
+    back = matcalc.parse(d.latex, shapes=shapes)
+    assert back.text == d.text and back.shape == d.shape
+    arrays = random_arrays({**{k: v for k, v in shapes.items()}, **{n: ("n",) for n in "x" if n in text}},
+                           {"m": 3, "n": 4, "p": 2, "q": 5}, 0)
+    assert_close(back.evaluate(**arrays), d.evaluate(**arrays), what=d.latex)
+
+
 # ── errors point into the LaTeX ─────────────────────────────────────────────────────────
 @pytest.mark.parametrize("latex, column, words", [
     (r"x^\top \foo x", 8, "unknown LaTeX command \\foo"),
@@ -259,7 +279,8 @@ def test_mlp_equations_read_back(hidden, loss):
     (r"\mathrm{d}x", 1, "differential"),
     (r"\frac{1}{2 x", 13, "expected"),
     (r"x^\top \rVert x \lVert", 8, "closes a norm"),
-    (r"a + \sqrt[3]{x}", 10, "unexpected character '['"),
+    (r"a + \sqrt[3]{x}", 10, "expected '{'"),
+    (r"\left[ x \right]", 17, "expected indices like _{ij}"),
 ])
 def test_errors_point_at_the_latex(latex, column, words):
     with pytest.raises(matcalc.ParseError) as info:
