@@ -768,18 +768,19 @@ def _letter_run(node: Syntax) -> tuple[str, int, int] | None:
     return "".join(n.name for n in letters), letters[-1].pos.column + 1, letters[0].pos.line
 
 
-def _too_deep_parenthesis(text: str) -> tuple[int, int] | None:
+def _too_deep_parenthesis(text: str, opening: str = "(", closing: str = ")") -> tuple[int, int] | None:
     """Line and column of the first "(" nested more than MAX_DEPTH deep: a quick check
-    before parsing, so that a wall of parentheses costs no parse at all."""
-    if text.count("(") <= MAX_DEPTH:  # the usual case, counted in C instead of a loop
+    before parsing, so that a wall of parentheses costs no parse at all.  (LaTeX's braces
+    group too: they count with the parentheses there.)"""
+    if sum(text.count(ch) for ch in opening) <= MAX_DEPTH:  # the usual case, counted in C
         return None
     depth, line, start = 0, 1, 0
     for i, ch in enumerate(text):
-        if ch == "(":
+        if ch in opening:
             depth += 1
             if depth > MAX_DEPTH:
                 return line, i - start + 1
-        elif ch == ")":
+        elif ch in closing:
             depth -= 1
         elif ch == "\n":
             line, start = line + 1, i + 1
@@ -837,14 +838,15 @@ def parse_syntax(text: str, declared: Collection[str] = (), syntax: str = "auto"
     if len(text) > MAX_LENGTH:
         raise ParseError(f"expression of {len(text):,} characters; at most {MAX_LENGTH:,} are "
                          "accepted")
-    too_deep = _too_deep_parenthesis(text)
+    latex = syntax == "latex" or (syntax == "auto" and is_latex(text))
+    too_deep = _too_deep_parenthesis(text, "({", ")}") if latex else _too_deep_parenthesis(text)
     if too_deep:
         raise ParseError(f"expression nested more than {MAX_DEPTH} levels deep ({DEPTH_HINT})",
                          text, *too_deep)
     builder = _ToSyntax(text, declared)
     active = _ACTIVE.set(builder)
     try:
-        grammar = "latex.lark" if syntax == "latex" or (syntax == "auto" and is_latex(text)) else "matcalc.lark"
+        grammar = "latex.lark" if latex else "matcalc.lark"
         tree: Syntax = _lark(grammar).parse(text)  # type: ignore[assignment]  # what the rule methods return
         return builder.bounded(tree, tree)  # a letter run alone: no callback saw it
     except UnexpectedInput as exc:

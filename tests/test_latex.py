@@ -4,6 +4,8 @@ every LaTeX string matcalc prints reads back to the same value and shape (random
 expressions, derivatives, steps, MLP equations, sized constants), and bad LaTeX is a
 ParseError at its column."""
 
+import time
+
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -295,3 +297,62 @@ def test_otimes_is_kron_or_a_clear_error():
     else:
         with pytest.raises(matcalc.UnsupportedError, match="Kronecker"):
             matcalc.parse(r"A \otimes B")
+
+
+SPACES = " " * 100_000
+
+
+@pytest.mark.parametrize("text", [
+    "x^{" + SPACES, "x^{\\circ" + SPACES, "x^{\\circ -" + SPACES, "I_{n" + SPACES, "W^{(" + SPACES,
+    "x_{" + SPACES, "\\left" + SPACES, "\\|x\\|_{" + SPACES, "\\left[x\\right]_{i" + SPACES,
+    "{" * 90_000 + "x" + "}" * 90_000, "\\sqrt{" * 30_000, "\\left(" * 30_000, "\\|" * 60_000,
+    "x" + "^{\\top}" * 20_000, "\\frac{1}{2}" * 10_000 + "x",
+], ids=lambda t: repr(t[:12]))
+def test_hostile_latex_fails_fast(text):
+    start = time.perf_counter()
+    with pytest.raises(matcalc.MatcalcError):
+        matcalc.parse(text, syntax="latex")
+    assert time.perf_counter() - start < 2
+
+
+# ── fuzz: mutated printed LaTeX gives a result or a MatcalcError, never an internal error ──
+LATEX_TOKEN = __import__("re").compile(r"\\[A-Za-z]+|\\.|\s+|.")
+LATEX_VOCABULARY = ["{", "}", "(", ")", r"\left(", r"\right)", r"\left[", r"\right]", "_{ij}", "^{(1)}",
+                    r"\|", r"\lVert", r"\rVert", "^", "_", r"^\top", "^{-1}", r"^{\circ 2}", r"\frac",
+                    r"\sqrt", r"\operatorname{tr}", r"\log\det", r"\sigma", r"\mathbf{1}", r"\mathbf{x}",
+                    r"\boldsymbol{\mu}", "I_{n}", r"0_{m \times n}", r"\otimes", r"\odot", r"\cdot",
+                    r"\sum_i", r"\foo", r"\mathrm{d}", "\\", " ", "W_{1}", "x", "A", "2", "-", "+", "/"]
+
+
+@st.composite
+def mutated_latex(draw) -> str:
+    text = draw(st.sampled_from([("1", "1"), ("n", "1"), ("m", "n")]).flatmap(lambda s: expressions(s, depth=2)))
+    try:
+        tokens = LATEX_TOKEN.findall(matcalc.parse(text).latex)
+    except matcalc.MatcalcError:
+        tokens = ["x"]
+    for _ in range(draw(st.integers(1, 4))):
+        i = draw(st.integers(0, len(tokens)))
+        action = draw(st.sampled_from(["insert", "delete", "swap", "truncate"]))
+        if action == "insert":
+            tokens.insert(i, draw(st.sampled_from(LATEX_VOCABULARY)))
+        elif action == "delete" and i < len(tokens):
+            del tokens[i]
+        elif action == "swap" and i + 1 < len(tokens):
+            tokens[i], tokens[i + 1] = tokens[i + 1], tokens[i]
+        elif action == "truncate":
+            tokens = tokens[:i]
+    return "".join(tokens)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
+@given(text=st.one_of(mutated_latex(), st.lists(st.sampled_from(LATEX_VOCABULARY), max_size=20).map("".join)))
+def test_any_latex_gives_a_result_or_a_matcalc_error(text):
+    try:
+        f = matcalc.parse(text, syntax="latex")
+        printed = [f.latex, str(f)]
+        for wrt in f.variables[:1]:
+            printed.append(matcalc.derive(text, wrt=wrt, syntax="latex").latex)
+        assert all(printed)
+    except matcalc.MatcalcError as exc:
+        assert "internal error" not in str(exc), (text, str(exc))
