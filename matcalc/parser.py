@@ -518,8 +518,8 @@ class _ToSyntax:
                             self.text, tok)
         if word in FUNCTIONS or word in ALIASES:
             return ALIASES.get(word, word)
-        close = difflib.get_close_matches(word, NAMES, n=1, cutoff=0.6)
-        raise _error_at(f"unknown function {tok.value}" + (f"; did you mean '{close[0]}'?" if close else
+        close = [f"'{name}'" for name in difflib.get_close_matches(word, NAMES, n=3, cutoff=0.6)]
+        raise _error_at(f"unknown function {tok.value}" + (f"; did you mean {' or '.join(close)}?" if close else
                         " (docs/syntax.md lists the functions)"), self.text, tok)
 
     def latex_norm(self, items: list[Any]) -> Syntax:
