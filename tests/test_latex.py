@@ -358,3 +358,12 @@ def test_any_latex_gives_a_result_or_a_matcalc_error(text):
         assert all(printed)
     except matcalc.MatcalcError as exc:
         assert "internal error" not in str(exc), (text, str(exc))
+
+
+@pytest.mark.parametrize("name", sorted(__import__("matcalc.functions").functions.FUNCTIONS))
+def test_every_function_reads_back_from_its_latex(name):
+    """The registry's LaTeX column is what the printer writes: each row reads back."""
+    from matcalc.functions import FUNCTIONS
+    arg = "C" if name in ("tr", "det", "logdet", "inv") else "x"
+    latex = FUNCTIONS[name].latex + rf"\left({arg}\right)"
+    assert matcalc.parse(latex).text == matcalc.parse(f"{name}({arg})").text
