@@ -39,8 +39,8 @@ DEPTH_HINT = ("each parenthesis, function call, norm, unary minus, transpose or 
               "level; long sums and products do not")
 # Binary operators whose left-leaning chains the typing step flattens into one node.
 CHAIN_CLASS = {"add": "sum", "sub": "sum", "matmul": "product", "div": "product",
-               "hadamard": "hadamard", "hdiv": "hadamard"}
-LETTERS = "A-Za-zα-ρτ-ωΑ-Ρ΢-Ω"
+               "hadamard": "hadamard", "hdiv": "hadamard", "times": "hadamard", "over": "hadamard"}
+LETTERS = "A-Za-zα-ρσ-ωΑ-Ρ΢-Ω"  # σ too: a name where no "(" follows it
 # Letters of other scripts drawn like Latin ones: as a name they are an error (unless
 # declared), since `‖Χ‖²` with a Greek Chi wrt X would silently be 0.  The lexer admits no
 # Cyrillic, but the error for a Cyrillic letter names the Latin one it resembles.
@@ -57,13 +57,26 @@ TOKEN_NAMES = {"RPAR": "')'", "LPAR": "'('", "_RPAR": "')'", "_LPAR": "'('", "RB
                "INDICES": "indices like _{ij}", "$END": "the end of the input", "PLUS": "'+'",
                "MINUS": "'-'", "STAR": "'*'", "SLASH": "'/'", "COMMA": "','", "HADAMARD": "'.*'",
                "NORM_CLOSE": "'‖'", "NORM_OPEN": "'‖'", "TRANSPOSE": "a transpose",
-               "POWER": "a power", "HPOWER": "an elementwise power", "FUNC": "a function name"}
+               "POWER": "a power", "HPOWER": "an elementwise power", "FUNC": "a function name",
+               "NP_TRANSPOSE": "'.T'", "NP_POWER": "a power", "NP_STAR": "'*'", "NP_SLASH": "'/'",
+               "NP_FUNC": "a function name", "AT": "'@'"}
 OPERAND_STARTS = {"NAME", "NUMBER", "LPAR", "FUNC", "NORM_OPEN", "ONES", "FRACTION_CHAR", "SIZED",
-                  "_LPAR", "LBRACE", "LATEX_NAME", "FRAC", "SQRT"}
+                  "_LPAR", "LBRACE", "LATEX_NAME", "FRAC", "SQRT", "NP_FUNC"}
 # LaTeX spellings of functions that the registry's LaTeX column does not hold.
 LATEX_FUNCTIONS = {r"\sigma": "sigmoid", r"\ln\det": "logdet"}
 # Font commands whose argument is a name (\mathbf{x} is x); \mathrm{d} is a differential.
 LATEX_FONTS = re.compile(r"\\(mathbf|boldsymbol|bm|pmb|mathit|mathrm|mathsf|mathbfit|vec)\s*\{\s*(\\?[A-Za-z]+)\s*\}")
+# An input with one of these is NumPy code (docs/syntax.md): there * and / are NumPy's.
+NUMPY_CODE = re.compile(r"@|\.T|(?<![A-Za-z0-9_])(?:np|numpy)\.")
+NUMPY_RETYPED = {"*": "NP_STAR", "/": "NP_SLASH"}
+# NumPy's functions that matcalc has (np.linalg.norm: the vector 2-norm or the Frobenius
+# norm, as norm2), by the name after "np."; those the registry lacks are left out below.
+NUMPY_FUNCTIONS = {
+    **{name: name for name in ("exp", "log", "sin", "cos", "tan", "tanh", "sinh", "cosh", "arcsin",
+                               "arccos", "arctan", "log1p", "expm1", "abs", "sqrt", "sign", "sum",
+                               "diag", "kron")},
+    "trace": "tr", "linalg.norm": "norm2", "linalg.det": "det", "linalg.inv": "inv",
+}
 
 
 def normalize_name(name: str) -> str:
@@ -105,7 +118,8 @@ class _Lexer(lark.lexer.Lexer):
 
     ENDS_OPERAND = frozenset({"NAME", "NUMBER", "RPAR", "TRANSPOSE", "INVERSE_TRANSPOSE", "POWER",
                               "HPOWER", "NORM_CLOSE", "ONES", "FRACTION_CHAR", "NORM_SUB", "SIZED",
-                              "LATEX_NAME", "_RPAR", "RBRACE"})  # (latex.lark's)
+                              "LATEX_NAME", "_RPAR", "RBRACE",  # (latex.lark's)
+                              "NP_TRANSPOSE", "NP_POWER"})
 
     def __init__(self, conf: Any) -> None:
         terminals = [t for t in conf.terminals if t.name != "NORM_CLOSE"]  # NORM_OPEN's pattern
@@ -115,6 +129,7 @@ class _Lexer(lark.lexer.Lexer):
                                  conf.g_regex_flags).match
         self._ignore = frozenset(conf.ignore)
         self._expected = {t.name for t in terminals} - self._ignore
+        self._reads_numpy = "NP_TRANSPOSE" in self._expected  # matcalc.lark, not latex.lark
         literals = [t for t in terminals if t.pattern.type == "str"]
         for t in terminals:  # Lark retypes such literals (keywords); this lexer would not
             if t.pattern.type == "re" and any(re.fullmatch(t.pattern.to_regexp(), s.pattern.value)
@@ -127,6 +142,7 @@ class _Lexer(lark.lexer.Lexer):
         pos, end, line, line_start = 0, len(text), 1, 0
         open_norms, previous, previous_end = 0, "", -1
         signs = minus_signs = 0  # a run of prefix signs: each minus is a level of nesting
+        numpy = self._reads_numpy and NUMPY_CODE.search(text) is not None
         while pos < end:
             m = match(text, pos)
             if m is None:
@@ -135,6 +151,8 @@ class _Lexer(lark.lexer.Lexer):
             kind, value, stop = m.lastgroup or "", m.group(), m.end()
             tok = None
             if kind not in ignore:
+                if numpy and value in NUMPY_RETYPED:
+                    kind = NUMPY_RETYPED[value]
                 if kind == "NORM_OPEN":
                     closing = open_norms > 0 and previous in ends_operand
                     open_norms += -1 if closing else 1
@@ -639,6 +657,28 @@ class _ToSyntax:
         func = ALIASES.get(tok.value, tok.value)
         return self.bounded(Call(func, tuple(args), _pos(tok)), tok)
 
+    # -- NumPy code (docs/syntax.md) ---------------------------------------------------
+    at = _binary("matmul")  # A @ B
+    np_times = _binary("times")  # * : elementwise, or scaling by a scalar
+    np_over = _binary("over")  # / : elementwise, or division by a scalar
+
+    def np_power(self, items: list[Any]) -> Syntax:
+        """x**k is the elementwise power x.^k (chains of ** read from the right, as in Python)."""
+        tok = items[1]
+        k = _exponent(Token("HPOWER", "." + tok.value.replace("**", "^"), tok.start_pos, tok.line,
+                            tok.column), self.text)
+        return self.bounded(self._postfix(items[0], lambda x: Postfix("hpower", x, k, x.pos)), tok)
+
+    def np_call(self, items: list[Any]) -> Syntax:
+        tok, args = items
+        name = tok.value.split(".", 1)[1]
+        func = NUMPY_FUNCTIONS.get(name)
+        if func is None or func not in FUNCTIONS:
+            known = ", ".join(f"np.{n}" for n, f in NUMPY_FUNCTIONS.items() if f in FUNCTIONS)
+            raise _error_at(f"matcalc does not read the NumPy function '{tok.value}'; it reads "
+                            f"{known}", self.text, tok)
+        return self.bounded(Call(func, tuple(args), _pos(tok)), tok)
+
     def arguments(self, items: list[Any]) -> list[Syntax]:
         return list(items)
 
@@ -805,8 +845,6 @@ def _parse_error(exc: UnexpectedInput, text: str) -> ParseError:
     if isinstance(exc, UnexpectedCharacters):
         pos = exc.pos_in_stream
         ch = text[pos] if pos is not None and pos < len(text) else ""
-        if ch == "σ":
-            return ParseError("σ is the sigmoid function; write σ(…)", text, line, column)
         if ch in CYRILLIC_LOOKALIKES:
             return ParseError(f"{_letter_name(ch)} '{ch}' looks like Latin '{CYRILLIC_LOOKALIKES[ch]}': "
                               f"write '{CYRILLIC_LOOKALIKES[ch]}'", text, line, column)

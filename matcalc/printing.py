@@ -313,8 +313,10 @@ class TextPrinter(Printer):
                 text = self.paren(text)
             # A space only where two letters would otherwise fuse into one token
             # (a long name, a function name): `Xw`, `2Xᵀ(Xw − y)`, but `W₂ tanh(W₁x)`.
+            # And after the name σ before "(": σ(…) would be the sigmoid.
             if out and _joins(out[-1], text) and not (
-                    _is_tight(f) and (previous is None or _is_tight(previous)) and not _named(text)):
+                    _is_tight(f) and (previous is None or _is_tight(previous)) and not _named(text)) or (
+                    out.endswith("σ") and text.startswith("(")):
                 out += " "
             elif text.startswith("(") and LETTER_PAIR.search(out) and not isinstance(previous, Differential):
                 out += " "  # `ab(x)` would read as a call of a function ab (docs/syntax.md)

@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping, Sequence
 from .errors import ShapeError
 from .expr import ONE, Dim
 
-SCALAR_GREEK = set("αβγηλμε")
+SCALAR_GREEK = set("αβγηλμεσ")  # σ: a name wherever it is not the sigmoid σ(…)
 
 
 def conventional_rank(name: str) -> int | None:

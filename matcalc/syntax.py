@@ -45,8 +45,9 @@ class Call:
 
 @dataclass(frozen=True, slots=True)
 class Binary:
-    """`op` is one of: matmul (juxtaposition or `*`), add, sub, hadamard (`.*`, `⊙`),
-    hdiv (`./`), div (`/`)."""
+    """`op` is one of: matmul (juxtaposition, `*` or `@`), add, sub, hadamard (`.*`, `⊙`),
+    hdiv (`./`), div (`/`), and in NumPy code times (`*`) and over (`/`): elementwise, or
+    scaling where one side (the divisor, for over) is a scalar."""
 
     op: str
     left: Syntax

@@ -61,7 +61,8 @@ def _start_of(node: Syntax, limit: int) -> Syntax:
     return spine[-limit] if len(spine) > limit else spine[0] if spine else node
 
 
-_OPS = {"matmul": "", "add": " + ", "sub": " − ", "hadamard": " ⊙ ", "hdiv": " ./ ", "div": "/"}
+_OPS = {"matmul": "", "add": " + ", "sub": " − ", "hadamard": " ⊙ ", "hdiv": " ./ ", "div": "/",
+        "times": " * ", "over": " / "}
 
 
 def _show(n: Syntax) -> str:
@@ -299,19 +300,20 @@ class Typing:
                     f"cannot multiply {self.operand(node.left)} by {self.operand(node.right)}: "
                     f"{self.dim_text(ls[1])} ≠ {self.dim_text(rs[0])}", node)
             return (ls[0], rs[1])
-        if node.op == "div":
+        if node.op == "div" or (node.op == "over" and rscalar):
             if not rscalar:
                 raise self.fail(
                     f"cannot divide {self.operand(node.left)} by {self.operand(node.right)}: "
                     "the divisor must be a scalar (use ./ to divide elementwise)", node)
             return ls
-        if lscalar != rscalar:
+        if lscalar != rscalar and node.op not in ("times", "over"):  # NumPy's * and / scale
             self._no_broadcast(node, node.left if lscalar else node.right, rs if lscalar else ls)
         if lscalar or rscalar:  # a number or declared scalar broadcasts in + − ⊙ ./
             return rs if lscalar else ls
         verb = {"add": "add", "sub": "subtract", "hadamard": "multiply elementwise",
-                "hdiv": "divide elementwise"}[node.op]
-        joiner = "from" if node.op == "sub" else "by" if node.op in ("hadamard", "hdiv") else "and"
+                "hdiv": "divide elementwise", "times": "multiply elementwise",
+                "over": "divide elementwise"}[node.op]
+        joiner = "from" if node.op == "sub" else "and" if node.op == "add" else "by"
         left, right = (node.right, node.left) if node.op == "sub" else (node.left, node.right)
         if not (self.unify(ls[0], rs[0]) and self.unify(ls[1], rs[1])):
             raise self.fail(f"cannot {verb} {self.operand(left)} {joiner} {self.operand(right)}: "
@@ -370,11 +372,11 @@ class Typing:
             elif isinstance(n, Binary):
                 if n.op in ("add", "sub", "hadamard", "hdiv"):
                     stack += [n.right, n.left]
-                elif n.op == "div":
+                elif n.op in ("div", "over"):
                     stack.append(n.left)
-                elif n.op == "matmul" and isinstance(n.left, Number):  # 2b: scaling by a number
+                elif n.op in ("matmul", "times") and isinstance(n.left, Number):  # 2b: scaling by a number
                     stack.append(n.right)
-                elif n.op == "matmul" and isinstance(n.right, Number):
+                elif n.op in ("matmul", "times") and isinstance(n.right, Number):
                     stack.append(n.left)
         return out
 
@@ -550,14 +552,14 @@ class _Builder:
                 return Const(folded)
         if op == "matmul":
             return _product(left, right)
-        if op == "div":
+        if op == "div" or (op == "over" and right.is_scalar):
             return _product(left, _reciprocal(right, node))
         if op in ("add", "sub"):
             right = _signed(op, right)
             left, right = _broadcast(left, right), _broadcast(right, left)
             terms = [t for x in (left, right) for t in (x.terms if isinstance(x, Add) else (x,))]
             return Add(tuple(terms))
-        if op == "hdiv":
+        if op in ("hdiv", "over"):
             right = _reciprocal(right, node)
         if left.is_scalar or right.is_scalar:
             return _product(left, right)
@@ -588,11 +590,11 @@ class _Builder:
 
 
 def _fold(op: str, a: Fraction, b: Fraction, node: Binary) -> Fraction | None:
-    if op in ("div", "hdiv"):
+    if op in ("div", "hdiv", "over"):
         if b == 0:
             raise ShapeError("division by zero", node.pos.line, node.pos.column)
         return a / b
-    return {"matmul": a * b, "hadamard": a * b, "add": a + b, "sub": a - b}.get(op)
+    return {"matmul": a * b, "hadamard": a * b, "times": a * b, "add": a + b, "sub": a - b}.get(op)
 
 
 def _signed(op: str, e: Expr) -> Expr:

@@ -14,7 +14,7 @@ from matcalc.errors import EvaluationError, ParseError, ShapeError, UnsupportedE
 @pytest.mark.parametrize("text, line, column, fragment", [
     ("x + * y", 1, 5, "unexpected '*'"),
     ("tr(X", 1, 5, "end of input"),
-    ("x @ y", 1, 3, "unexpected character '@'"),
+    ("x $ y", 1, 3, "unexpected character '$'"),
     ("A\n+ )", 2, 3, "unexpected ')'"),
     ("X^\n T\n  x $", 3, 5, "unexpected character '$'"),  # a token spanning a line break
     ("‖x‖‖y\n‖ ‖", 2, 4, "end of input"),  # bars: open, close, open, close; the last opens
@@ -74,9 +74,8 @@ def test_division_by_a_zero_number_is_refused_at_the_divisor(text, column):
         matcalc.parse(text)
 
 
-def test_bare_sigma_is_explained():
-    with pytest.raises(ParseError, match="σ is the sigmoid function"):
-        matcalc.parse("σ x")
+def test_bare_sigma_is_a_name():  # (σ directly before "(" is the sigmoid: test_numpy_dialect.py)
+    assert matcalc.parse("σ x").shapes == {"σ": (), "x": ("m",)}
 
 
 @pytest.mark.parametrize("text, shapes, fragments", [
