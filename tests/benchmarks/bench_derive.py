@@ -50,6 +50,7 @@ class Case:
     expr: str        # matcalc syntax
     wrt: str
     shapes: dict     # declared shapes: every name, so no convention is relied on
+    same_as: str = ""  # the case this one writes in another input syntax: its baselines
     runs: dict = field(default_factory=dict)      # contender -> zero-arg callable
     timings: dict = field(default_factory=dict)   # contender -> [seconds | "fails: …"]
 
@@ -68,6 +69,14 @@ CASES = [
     Case("2-layer MLP / W₁", "½‖y − W₂σ(W₁x)‖²", "W1",
          {"W1": ("h", "n"), "W2": ("m", "h"), "x": ("n",), "y": ("m",)}),
     Case("softmax CE / W", "−yᵀlog(softmax(Wx))", "W", {"W": ("m", "n"), "x": ("n",), "y": ("m",)}),
+    # The same derivations read from LaTeX (grammars/latex.lark).
+    Case("least squares / w (LaTeX)", r"(X\mathbf{w} - \mathbf{y})^\top (X\mathbf{w} - \mathbf{y})", "w",
+         {"X": ("m", "n"), "w": ("n",), "y": ("m",)}, same_as="least squares / w"),
+    Case("tr(AXB) / X (LaTeX)", r"\operatorname{tr}(A X B)", "X",
+         {"A": ("p", "m"), "X": ("m", "n"), "B": ("n", "p")}, same_as="tr(AXB) / X"),
+    Case("logdet X / X (LaTeX)", r"\log\det X", "X", {"X": ("n", "n")}, same_as="logdet X / X"),
+    Case("2-layer MLP / W₁ (LaTeX)", r"\frac{1}{2}\|\mathbf{y} - W_2 \sigma(W_1 \mathbf{x})\|_2^2", "W1",
+         {"W1": ("h", "n"), "W2": ("m", "h"), "x": ("n",), "y": ("m",)}, same_as="2-layer MLP / W₁"),
 ]
 
 
@@ -235,8 +244,9 @@ def attach(cases: list[Case], contenders: tuple[str, ...]) -> dict[str, str]:
             continue
         status[name] = "installed"
         for case in cases:
-            if case.name in table:
-                case.runs[name] = table[case.name]
+            key = case.name if name == "matcalc" else case.same_as or case.name
+            if key in table:
+                case.runs[name] = table[key]
     return status
 
 
