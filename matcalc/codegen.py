@@ -38,6 +38,7 @@ from .expr import (
     HPow,
     Identity,
     Pi,
+    Pow,
     Inverse,
     MatMul,
     MatPow,
@@ -525,6 +526,8 @@ NODE_CODE: dict[type, Callable[[_Emitter, Any], Code]] = {
     Transpose: _transpose,
     MatPow: lambda em, e: atom(f"np.linalg.matrix_power({em.c(e.arg).text}, {e.k})"),
     HPow: _hpow,
+    # np.power, not **: a negative float to a fractional power is nan there, complex in Python
+    Pow: lambda em, e: atom(f"np.power({em.c(e.base).text}, {em.c(e.exponent).text})"),
     Apply: _apply,
     **ROW_CODE,  # Trace, Inverse, Softmax, …
     DiagVec: _diag_vec,  # the registry's np.diag, except of a product (memory linear in n)

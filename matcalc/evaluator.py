@@ -19,7 +19,7 @@ import numpy as np
 
 from .errors import EvaluationError, UndefinedValueError
 from .expr import (
-    ONE, Add, Apply, Const, DiagMat, Differential, Dim, Expr, Hadamard, HPow, Identity, Inverse, Pi,
+    ONE, Add, Apply, Const, DiagMat, Differential, Dim, Expr, Hadamard, HPow, Identity, Inverse, Pi, Pow,
     LogDet, MatMul, MatPow, Ones, Transpose, Var, Zero, external_shape, free_vars,
 )
 from .functions import ELEMENTWISE, MATRIX_ROWS, MatrixFunction
@@ -169,6 +169,7 @@ NUMPY_VALUES: dict[type, Callable[[Any, list[Any]], Any]] = {  # ndarray, or _Di
     Transpose: lambda n, v: v[0].T,
     MatPow: lambda n, v: np.linalg.matrix_power(v[0], n.k),
     HPow: lambda n, v: np.power(v[0], as_float(n.p)),
+    Pow: lambda n, v: np.power(v[0], v[1]),  # (a 1×1 side broadcasts)
     Apply: lambda n, v: ELEMENTWISE[n.fn].numpy(v[0]),
     # Trace, Sum, Softmax, …: the registry's values
     **{node: _function(row) for row in MATRIX_ROWS for node in row.nodes},

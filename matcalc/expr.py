@@ -404,6 +404,22 @@ class HPow(Expr):
 
 
 @dataclass(frozen=True, slots=True, eq=False)
+class Pow(Expr):
+    """base.^exponent entry by entry, the exponent an expression (a^b, x.^y, 2.^x): equal
+    shapes, or a scalar on either side spread over the other's shape.  (A number exponent
+    is an HPow.)"""
+
+    base: Expr
+    exponent: Expr
+
+    def __post_init__(self) -> None:
+        b, e = self.base, self.exponent
+        _need(b.is_scalar or e.is_scalar or (b.rows == e.rows and b.cols == e.cols), "power", b, e)
+        shaped = e if b.is_scalar else b
+        self._finish(shaped.rows, shaped.cols)
+
+
+@dataclass(frozen=True, slots=True, eq=False)
 class Apply(Expr):
     """An elementwise function from `functions.ELEMENTWISE`."""
 

@@ -39,7 +39,8 @@ DEPTH_HINT = ("each parenthesis, function call, norm, unary minus, transpose or 
               "level; long sums and products do not")
 # Binary operators whose left-leaning chains the typing step flattens into one node.
 CHAIN_CLASS = {"add": "sum", "sub": "sum", "matmul": "product", "div": "product",
-               "hadamard": "hadamard", "hdiv": "hadamard", "times": "hadamard", "over": "hadamard"}
+               "hadamard": "hadamard", "hdiv": "hadamard", "times": "hadamard", "over": "hadamard",
+               "power": "power", "hpower": "hpower"}
 LETTERS = "A-Za-zα-ρσ-ωΑ-Ρ΢-Ω"  # σ too: a name where no "(" follows it
 # Letters of other scripts drawn like Latin ones: as a name they are an error (unless
 # declared), since `‖Χ‖²` with a Greek Chi wrt X would silently be 0.  The lexer admits no
@@ -59,8 +60,10 @@ TOKEN_NAMES = {"RPAR": "')'", "LPAR": "'('", "_RPAR": "')'", "_LPAR": "'('", "RB
                "NORM_CLOSE": "'‖'", "NORM_OPEN": "'‖'", "TRANSPOSE": "a transpose",
                "POWER": "a power", "HPOWER": "an elementwise power", "FUNC": "a function name",
                "NP_TRANSPOSE": "'.T'", "NP_POWER": "a power", "NP_STAR": "'*'", "NP_SLASH": "'/'",
-               "NP_FUNC": "a function name", "AT": "'@'"}
-OPERAND_STARTS = {"NAME", "NUMBER", "LPAR", "FUNC", "NORM_OPEN", "ONES", "FRACTION_CHAR", "SIZED",
+               "NP_FUNC": "a function name", "AT": "'@'",
+               "CARET": "'^'", "HCARET": "'.^'"}
+EYE = "eye"  # the identity, as I (matrixcalculus.org writes x'*eye*x)
+OPERAND_STARTS = {"FILLED", "NAME", "NUMBER", "LPAR", "FUNC", "NORM_OPEN", "ONES", "FRACTION_CHAR", "SIZED",
                   "_LPAR", "LBRACE", "LATEX_NAME", "FRAC", "SQRT", "NP_FUNC"}
 # LaTeX spellings of functions that the registry's LaTeX column does not hold.
 LATEX_FUNCTIONS = {r"\sigma": "sigmoid", r"\ln\det": "logdet"}
@@ -329,6 +332,8 @@ class _ToSyntax:
         # belongs to its last letter (AXᵀ is A·Xᵀ).
         self.runs: dict[int, tuple[Syntax, list[Syntax]]] = {}  # by id; holds the node alive
         self.sizes: dict[int, tuple[Syntax, int, int]] = {}  # by id, as `runs`: depth, factors
+        # Powers a^b written without parentheses around them: a^b^c continues one (by id, as `runs`).
+        self.open_powers: dict[int, Syntax] = {}
 
     # -- limits ----------------------------------------------------------------------
     def _size(self, node: Syntax) -> tuple[int, int]:
@@ -378,6 +383,8 @@ class _ToSyntax:
     # -- names -------------------------------------------------------------------
     def name(self, items: list[Any]) -> Syntax:
         (tok,) = items
+        if tok.value == EYE and EYE not in self.declared:  # matrixcalculus.org's identity
+            return Name(EYE, _pos(tok))
         if "^" in tok.value or " " in tok.value:  # LaTeX: W_{ 1 }^{(1)}
             return self._chain(self._split(_plain_label(re.sub(r"\s+", "", tok.value)), tok.line, tok.column))
         if len(tok.value) == 1:  # one letter: the common case, and nothing to split
@@ -449,6 +456,7 @@ class _ToSyntax:
     def group(self, items: list[Syntax]) -> Syntax:
         (inner,) = items
         self.runs.pop(id(inner), None)  # (AX)ᵀ transposes the whole product, (AX) stays whole
+        self.open_powers.pop(id(inner), None)  # (a^b)^c is a power of a power
         return inner
 
     def number(self, items: list[Any]) -> Number:
@@ -646,11 +654,57 @@ class _ToSyntax:
 
     def power(self, items: list[Any]) -> Syntax:
         k = _exponent(items[1], self.text)
+        if isinstance(items[0], Binary) and self._open_power(items[0]):  # a^b^2 is a^(b²)
+            return self.bounded(self._raise_exponent(items[0], lambda x: Postfix("power", x, k, x.pos)),
+                                items[1])
         return self.bounded(self._postfix(items[0], lambda x: Postfix("power", x, k, x.pos)), items[1])
 
     def hpower(self, items: list[Any]) -> Syntax:
         k = _exponent(items[1], self.text)
         return self.bounded(self._postfix(items[0], lambda x: Postfix("hpower", x, k, x.pos)), items[1])
+
+    def filled(self, items: list[Any]) -> Syntax:
+        """vector(c), matrix(c): a call the typing step sizes (typer.FILLED)."""
+        tok, arg = items
+        return self.bounded(Call(tok.value, (arg,), _pos(tok)), tok)
+
+    def power_expr(self, items: list[Any]) -> Syntax:
+        return self._power_expr("power", items)
+
+    def hpower_expr(self, items: list[Any]) -> Syntax:
+        return self._power_expr("hpower", items)
+
+    def _power_expr(self, op: str, items: list[Any]) -> Syntax:
+        """a^b, x.^y with an expression exponent.  As for a postfix, a letter run binds by
+        its letter next to the operator: AX^b is A·X^b, a^bc is a^b·c; and a chain reads
+        from the right, a^b^c = a^(b^c), as number exponents do."""
+        base, tok, exponent = items
+        pieces = self._run_pieces(exponent)
+        exponent, rest = (pieces[0], pieces[1:]) if pieces else (exponent, [])
+        node: Syntax
+        if isinstance(base, Binary) and self._open_power(base):
+            node = self._raise_exponent(base, lambda x: Binary(op, x, exponent, x.pos))
+        else:
+            node = self._postfix(base, lambda x: Binary(op, x, exponent, x.pos))
+            last = self._run_pieces(node)
+            made = last[-1] if last else node
+            self.open_powers[id(made)] = made
+        for piece in rest:
+            node = Binary("matmul", node, piece, node.pos)
+        return self.bounded(node, tok)
+
+    def _open_power(self, node: Syntax) -> bool:
+        return isinstance(node, Binary) and self.open_powers.get(id(node)) is node
+
+    def _raise_exponent(self, power: Binary, make: Callable[[Syntax], Syntax]) -> Binary:
+        """a^b raised to c, unparenthesized: a^(b^c), down the chain of exponents (`make`
+        raises the last exponent: to an expression, or to a number, a^b^2 = a^(b²))."""
+        right = (self._raise_exponent(power.right, make)
+                 if isinstance(power.right, Binary) and self._open_power(power.right) else make(power.right))
+        self.open_powers[id(right)] = right
+        node = Binary(power.op, power.left, right, power.pos)
+        self.open_powers[id(node)] = node
+        return node
 
     def call(self, items: list[Any]) -> Syntax:
         tok, args = items
@@ -782,7 +836,7 @@ def unknown_calls(text: str, declared: Collection[str] = ()) -> list[str]:
     """Words of two or more letters written right before "(" that name no function and no
     declared variable: `foo(x)` reads as the product f·o·o·x, which is rarely what was meant,
     so an error about that product mentions them."""
-    known = {*NAMES, *declared}
+    known = {*NAMES, *declared, "vector", "matrix"}
     words = (m.group(1) for m in re.finditer(r"(?<![A-Za-z0-9_])([A-Za-z][A-Za-z0-9_]+)\(", text))
     return list(dict.fromkeys(w for w in words if w not in known))
 

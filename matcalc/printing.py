@@ -17,7 +17,7 @@ from fractions import Fraction
 
 from .expr import (
     ONE, Add, Apply, Const, Delta, Differential, Entry, Expr, Hadamard, HPow, Identity, Inverse,
-    MatMul, MatPow, Norm2, Ones, Pi, Transpose, Var, Zero,
+    MatMul, MatPow, Norm2, Ones, Pi, Pow, Transpose, Var, Zero,
     Dim, Tree, free_vars, substitute,
 )
 from .functions import ELEMENTWISE, function_of
@@ -224,6 +224,14 @@ class Printer:
     def _MatPow(self, e: MatPow) -> tuple[str, int]:
         return self.wrap(e.arg, ATOM) + self.power(Fraction(e.k)), POSTFIX
 
+    @writes(Pow)
+    def _Pow(self, e: Pow) -> tuple[str, int]:
+        """a^b, x.^y: the base and the exponent each an atom (parenthesized otherwise)."""
+        return self.power_of(self.wrap(e.base, ATOM), self.wrap(e.exponent, ATOM), not e.is_scalar), POSTFIX
+
+    def power_of(self, base: str, exponent: str, elementwise: bool) -> str:
+        raise NotImplementedError
+
     @writes(HPow)
     def _HPow(self, e: HPow) -> tuple[str, int]:
         if e.arg.is_scalar and e.p.denominator == 1 and e.p > 0:
@@ -299,6 +307,9 @@ class TextPrinter(Printer):
 
     def reciprocal(self, text: str) -> str:
         return f"1 ./ {text}"
+
+    def power_of(self, base: str, exponent: str, elementwise: bool) -> str:
+        return f"{base}{'.^' if elementwise else '^'}{exponent}"
 
     def size(self, dims: tuple[Dim, ...]) -> str:
         return size_text(dims)
@@ -398,6 +409,9 @@ class LatexPrinter(Printer):
 
     def reciprocal(self, text: str) -> str:
         return rf"1 \oslash {text}"
+
+    def power_of(self, base: str, exponent: str, elementwise: bool) -> str:
+        return f"{base}^{{\\circ {exponent}}}" if elementwise else f"{base}^{{{exponent}}}"
 
     def size(self, dims: tuple[Dim, ...]) -> str:
         return "_{" + r" \times ".join(_latex_dim(d) for d in dims) + "}"

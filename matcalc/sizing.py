@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from .expr import (
     ONE, Add, Apply, Det, DiagMat, DiagVec, Differential, Dim, Expr, Hadamard, HPow,
-    Identity, Inverse, LogDet, MatMul, MatPow, Ones, Softmax, Trace, Transpose, Zero,
+    Identity, Inverse, LogDet, MatMul, MatPow, Ones, Pow, Softmax, Trace, Transpose, Zero,
 )
 
 # Dimension symbols written as subscripts: the letters Unicode has subscripts for (x is
@@ -74,6 +74,8 @@ def _links(e: Expr) -> list[tuple[Slot, Slot]]:
             return []
         links = [((-1, 0), (chain[0], 0)), ((-1, 1), (chain[-1], 1))]
         return links + [((a, 1), (b, 0)) for a, b in itertools.pairwise(chain)]
+    if isinstance(e, Pow):  # a scalar side is spread over the other
+        return [((-1, axis), (k, axis)) for k, c in enumerate(e.children) if not c.is_scalar for axis in (0, 1)]
     if isinstance(e, (Add, Hadamard)):
         return [((-1, axis), (k, axis)) for k in range(len(e.children)) for axis in (0, 1)]
     if isinstance(e, Transpose):

@@ -33,7 +33,7 @@ from .algebra import (
 )
 from .errors import MatcalcError, ShapeError, UnsupportedError
 from .expr import (
-    ONE, Add, Apply, Const, Det, DiagMat, DiagVec, Dim, Expr, Hadamard, HPow, Identity, Pi,
+    ONE, Add, Apply, Const, Det, DiagMat, DiagVec, Dim, Expr, Hadamard, HPow, Identity, Pi, Pow,
     LogDet, MatMul, MatPow, Ones, Sum, Trace,
     Transpose, Var, Zero, shape_text,
     Tree,
@@ -106,6 +106,7 @@ class _ToSympy:
             Transpose: lambda n, v: self.scalar(v[0]) if n.is_scalar else v[0].T,
             MatPow: lambda n, v: sp.MatPow(v[0], n.k),
             HPow: lambda n, v: self.hpow(n, v[0]),
+            Pow: lambda n, v: self.power_of(n, v[0], v[1]),
             Apply: lambda n, v: self.apply(n.fn, n.arg, v[0]),
             # Trace, Inverse, Sum, Softmax, …: the registry's forms
             **{node: self.function(row) for row in MATRIX_ROWS for node in row.nodes},
@@ -156,6 +157,13 @@ class _ToSympy:
     def hpow(self, n: HPow, value: Any) -> Any:
         p = self.sp.Rational(n.p.numerator, n.p.denominator)
         return self.scalar(value) ** p if n.is_scalar else self.sp.HadamardPower(value, p)
+
+    def power_of(self, n: Pow, base: Any, exponent: Any) -> Any:
+        if n.exponent.is_scalar:
+            return self.scalar(base) ** self.scalar(exponent) if n.is_scalar else self.sp.HadamardPower(
+                base, self.scalar(exponent))
+        raise UnsupportedError("to_sympy: SymPy has no power with a matrix exponent "
+                               "(a^B with B a vector or matrix)")
 
     def apply(self, fn: str, arg: Expr, value: Any) -> Any:
         f = self.functions.get(fn)

@@ -16,7 +16,7 @@ from collections.abc import Callable, Mapping
 from .errors import LimitError, ShapeError, UnsupportedError
 from .expr import (
     ONE, Add, Apply, Const, Delta, Dim, Entry, Expr, Hadamard, HPow, Identity, Inverse, MatMul,
-    MatPow, Ones, Pi, Transpose, Var, Zero, exact_power, free_vars, shape_text,
+    MatPow, Ones, Pi, Pow, Transpose, Var, Zero, exact_power, free_vars, shape_text,
 )
 from .algebra import flatten_product
 from .functions import (
@@ -30,6 +30,9 @@ from .index_notation import Tensor, delta_size, is_delta_name
 Shape = tuple[Term, Term]
 SCALAR: Shape = (ONE, ONE)
 ONES_NAME = "𝟙"
+IDENTITY_NAMES = ("I", "eye")
+# vector(c), matrix(c) (matrixcalculus.org): every entry the scalar c, the size fixed by use.
+FILLED = {"vector": 1, "matrix": 2}
 PI_NAME = "π"  # the number π, reserved (as σ is for the sigmoid)
 MAX_MATRIX_POWER = 64  # Xᵏ differentiates into k terms (docs/limits.md)
 # I with a subscript is the identity of that size: I3 (I₃, I_3), I_n (I_{n}); Iₙ is lexed
@@ -62,7 +65,7 @@ def _start_of(node: Syntax, limit: int) -> Syntax:
 
 
 _OPS = {"matmul": "", "add": " + ", "sub": " − ", "hadamard": " ⊙ ", "hdiv": " ./ ", "div": "/",
-        "times": " * ", "over": " / "}
+        "times": " * ", "over": " / ", "power": "^", "hpower": ".^"}
 
 
 def _show(n: Syntax) -> str:
@@ -123,6 +126,7 @@ class Typing:
         self.index_dims: dict[str, Term] = {}  # the range of each index of an index form
         self.in_index_form = False
         self.sized_dims: set[str] = set()  # dimension symbols written on Iₙ, 𝟙ₙ, 0ₘₓₙ
+        self.filled: list[tuple[Call, Shape]] = []  # vector(c), matrix(c) and their shapes
 
     # -- messages ---------------------------------------------------------------
     def dim_text(self, t: Term) -> str:
@@ -167,9 +171,9 @@ class Typing:
         if size is not None:
             return self._sized_shape("I", (size,))
         # Each I and 𝟙 has its own size, fixed by where it stands.
-        if name == "I" and name not in self.declared:
+        if self._is_identity(name):
             n = self.unifier.fresh()
-            self.hints[n] = "size(I)"
+            self.hints[n] = f"size({name})"
             return (n, n)
         if name == ONES_NAME:
             return (self.unifier.fresh(True), self.unifier.fresh(True))
@@ -194,6 +198,10 @@ class Typing:
             shape = (dims[0], dims[1])
         self.var_shapes[name] = shape
         return shape
+
+    def _is_identity(self, name: str) -> bool:
+        """I, or matrixcalculus.org's eye, where not declared as a variable."""
+        return name in IDENTITY_NAMES and name not in self.declared
 
     def _sized_shape(self, kind: str, dims: tuple[Dim, ...]) -> Shape:
         """Iₙ is n×n, 𝟙ₙ and 0ₙ are vectors, 𝟙ₘₓₙ and 0ₘₓₙ matrices."""
@@ -284,6 +292,8 @@ class Typing:
 
     def _infer_binary(self, node: Binary) -> Shape:
         ls, rs = self.shapes[id(node.left)], self.infer(node.right)  # the left side is typed
+        if node.op == "power":
+            return self._infer_power(node, ls, rs)
         if node.op == "matmul":
             self._ones_column(node.left, rs)
             self._ones_column(node.right, ls)
@@ -312,18 +322,31 @@ class Typing:
             return rs if lscalar else ls
         verb = {"add": "add", "sub": "subtract", "hadamard": "multiply elementwise",
                 "hdiv": "divide elementwise", "times": "multiply elementwise",
-                "over": "divide elementwise"}[node.op]
-        joiner = "from" if node.op == "sub" else "and" if node.op == "add" else "by"
+                "over": "divide elementwise", "hpower": "raise elementwise"}[node.op]
+        joiner = {"sub": "from", "add": "and", "hpower": "to the power"}.get(node.op, "by")
         left, right = (node.right, node.left) if node.op == "sub" else (node.left, node.right)
         if not (self.unify(ls[0], rs[0]) and self.unify(ls[1], rs[1])):
             raise self.fail(f"cannot {verb} {self.operand(left)} {joiner} {self.operand(right)}: "
                             "shapes differ", node)
         return ls
 
+    def _infer_power(self, node: Binary, ls: Shape, rs: Shape) -> Shape:
+        """a^b with an expression exponent: both scalars.  Of a vector or matrix it is the
+        elementwise power .^ (X^k, the matrix power, takes an integer number k)."""
+        if not self.is_scalar(rs):
+            raise self.fail(f"the exponent {self.operand(node.right)} of ^ is not a scalar: for "
+                            f"an elementwise power write {show(node.left)}.^{show(node.right)}", node)
+        if not self.is_scalar(ls):
+            raise self.fail(f"{self.operand(node.left)} to the power {show(node.right)}: ^ with an "
+                            f"expression exponent takes a scalar base; write {show(node.left)}.^"
+                            f"{show(node.right)} for the elementwise power (a matrix power X^k takes "
+                            "an integer number k)", node)
+        return SCALAR
+
     # -- shapes by use --------------------------------------------------------------
     def promotable(self, name: str) -> bool:
         """An undeclared name that is a scalar only by the letter convention (so far)."""
-        return (name not in self.declared and name not in self.uses and name not in ("I", ONES_NAME)
+        return (name not in self.declared and name not in self.uses and name not in (*IDENTITY_NAMES, ONES_NAME)
                 and identity_size(name) is None and conventional_rank(name) == 0)
 
     def use(self, name: str, use: Use) -> None:
@@ -370,7 +393,7 @@ class Typing:
                 if row is not None and row.shape == ELEMENTWISE_SHAPE:
                     stack.extend(n.args)
             elif isinstance(n, Binary):
-                if n.op in ("add", "sub", "hadamard", "hdiv"):
+                if n.op in ("add", "sub", "hadamard", "hdiv", "hpower"):
                     stack += [n.right, n.left]
                 elif n.op in ("div", "over"):
                     stack.append(n.left)
@@ -419,7 +442,37 @@ class Typing:
                              f"limit of {MAX_MATRIX_POWER}", node.pos.line, node.pos.column)
         return s
 
+    def _infer_filled(self, node: Call) -> Shape:
+        """vector(c) or matrix(c): c a scalar; the size is left to where it stands (build()
+        refuses it where nothing fixes it)."""
+        (arg,) = node.args
+        if not self.is_scalar(self.infer(arg)):
+            raise self.fail(f"{node.func}(c) fills an array with the scalar c; {self.operand(arg)} "
+                            "is not a scalar", node)
+        axes: list[Term] = []
+        for axis in range(FILLED[node.func]):
+            v = self.unifier.fresh()
+            self.hints[v] = f"len({show(node)})" if node.func == "vector" else f"{('rows', 'cols')[axis]}({show(node)})"
+            axes.append(v)
+        shape: Shape = (axes[0], axes[1] if len(axes) > 1 else ONE)
+        self.filled.append((node, shape))
+        return shape
+
+    def _check_filled_sizes(self) -> None:
+        """Each vector(c), matrix(c) must be sized by a variable it meets (or a declared or
+        written size): matcalc does not invent a dimension for it."""
+        fixed = {self.unifier.find(d) for s in self.var_shapes.values() for d in s}
+        for node, shape in self.filled:
+            for axis in shape:
+                root = self.unifier.find(axis)
+                if isinstance(root, DimVar) and root not in fixed:
+                    raise self.fail(f"nothing fixes the size of {show(node)}: use it where its "
+                                    f"shape is known (as in x + {node.func}(1)), or write "
+                                    f"{'𝟙ₙ' if node.func == 'vector' else '𝟙ₘₓₙ'} with its size", node)
+
     def _infer_call(self, node: Call) -> Shape:
+        if node.func in FILLED:
+            return self._infer_filled(node)
         row = FUNCTIONS.get(node.func)
         if row is None:  # the grammar names only registry functions (tests/test_functions.py)
             raise UnsupportedError(f"unknown function '{node.func}'", node.pos.line, node.pos.column)
@@ -447,6 +500,7 @@ class Typing:
 
     # -- pass 2: nodes ------------------------------------------------------------
     def build(self, node: Syntax) -> Expr:
+        self._check_filled_sizes()
         names: dict[DimVar, Dim] = {}
         taken = {d for shape in self.declared.values() for d in shape if isinstance(d, str)}
         taken |= self.sized_dims
@@ -516,7 +570,7 @@ class _Builder:
                 return Const(Fraction(1)) if (rows, cols) == (ONE, ONE) else Ones((rows, cols))
             if node.name == PI_NAME:
                 return Pi()
-            if node.name == "I" and "I" not in self.declared:
+            if node.name in IDENTITY_NAMES and node.name not in self.declared:
                 return Identity(self.shape_of(node)[0])
             var = self.variables.get(node.name)
             if var is None:
@@ -559,6 +613,8 @@ class _Builder:
             left, right = _broadcast(left, right), _broadcast(right, left)
             terms = [t for x in (left, right) for t in (x.terms if isinstance(x, Add) else (x,))]
             return Add(tuple(terms))
+        if op in ("power", "hpower"):
+            return _power(left, right, node)
         if op in ("hdiv", "over"):
             right = _reciprocal(right, node)
         if left.is_scalar or right.is_scalar:
@@ -585,6 +641,9 @@ class _Builder:
 
     def _call(self, node: Call) -> Expr:
         arg = self.make(node.args[0])
+        if node.func in FILLED:  # c𝟙, sized where it stands
+            ones = Ones(self.shape_of(node))
+            return ones if arg == Const(Fraction(1)) else _product(arg, ones)
         row = FUNCTIONS[node.func]
         return Apply(row.name, arg) if isinstance(row, Elementwise) else row.build(arg)
 
@@ -595,6 +654,20 @@ def _fold(op: str, a: Fraction, b: Fraction, node: Binary) -> Fraction | None:
             raise ShapeError("division by zero", node.pos.line, node.pos.column)
         return a / b
     return {"matmul": a * b, "hadamard": a * b, "times": a * b, "add": a + b, "sub": a - b}.get(op)
+
+
+def _power(base: Expr, exponent: Expr, node: Binary) -> Expr:
+    """a^b, x.^y: an HPow where the exponent is a number (folded where both are), else a Pow."""
+    if not isinstance(exponent, Const):
+        return Pow(base, exponent)
+    k = exponent.value
+    if isinstance(base, Const):
+        if base.value == 0 and k < 0:
+            raise ShapeError("division by zero", node.pos.line, node.pos.column)
+        folded = exact_power(base.value, k)
+        if folded is not None:
+            return Const(folded)
+    return base if k == 1 else HPow(base, k)
 
 
 def _signed(op: str, e: Expr) -> Expr:

@@ -69,8 +69,9 @@ def expressions(draw, shape: tuple[str, str], depth: int = 3, signed: bool = Fal
     kinds = ["sum", "difference", "scale", "product", "transpose", "function", "negate"]
     if signed:
         kinds += ["negated_product", "negated_product", "reciprocal"]
+    kinds += ["expression_power"]  # a^b, x.^y, 2.^x (matrixcalculus.org)
     if shape != (ONE, ONE):
-        kinds += ["hadamard", "hdiv", "divide"]
+        kinds += ["hadamard", "hdiv", "divide", "filled"]
     if r == c != ONE:
         kinds += ["power", "inverse", "diag_matrix"]
     if c == ONE and r != ONE:
@@ -109,6 +110,14 @@ def expressions(draw, shape: tuple[str, str], depth: int = 3, signed: bool = Fal
         return f"{_paren(draw(sub((c, r))))}{mark}"
     if kind == "function":
         return draw(st.sampled_from(ELEMENTWISE)).format(_paren(draw(sub(shape))))
+    if kind == "expression_power":  # a positive base; an exponent in (−1, 1)
+        mark = "^" if shape == (ONE, ONE) else ".^"
+        base = draw(st.sampled_from(["2", "½", f"(1 + {_paren(draw(sub(shape)))}{mark}2)"]))
+        scalar_exponent = base.startswith("(") and draw(st.booleans())  # (a number base takes the shape)
+        return f"{base}{mark}tanh({draw(sub((ONE, ONE) if scalar_exponent else shape))})"
+    if kind == "filled":  # vector(c), matrix(c): sized by the other operand
+        filled = "vector({})" if c == ONE else "vector({})'" if r == ONE else "matrix({})"
+        return f"{_paren(draw(sub(shape)))} + {filled.format(draw(st.sampled_from(['1', '0.5', '2'])))}"
     if kind == "hadamard":
         op = draw(st.sampled_from([".*", "⊙"]))
         return f"{_paren(draw(sub(shape)))} {op} {_paren(draw(sub(shape)))}"
@@ -121,7 +130,8 @@ def expressions(draw, shape: tuple[str, str], depth: int = 3, signed: bool = Fal
         return f"(tanh({draw(sub(shape))})){k}"
     if kind == "inverse":
         form = draw(st.sampled_from(["inv({})", "({})^-1", "({})⁻¹"]))
-        return form.format(f"4I + tanh({draw(sub(shape))})/4")
+        identity = draw(st.sampled_from(["I", "eye"]))
+        return form.format(f"4{identity} + tanh({draw(sub(shape))})/4")
     if kind == "diag_matrix":
         return f"diag({draw(sub((r, ONE)))})"
     if kind == "softmax":

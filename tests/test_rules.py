@@ -18,7 +18,7 @@ from matcalc import algebra as alg
 from matcalc.evaluator import evaluate
 from matcalc.expr import (
     ONE, Add, Apply, Det, DiagMat, DiagVec, Differential, Hadamard, HPow, Inverse, LogDet,
-    InternalShapeError, LogSumExp, MatMul, MatPow, Norm1, Norm2, Ones, Softmax, Sum, Trace, Transpose, Var,
+    InternalShapeError, LogSumExp, MatMul, MatPow, Norm1, Norm2, Ones, Pow, Softmax, Sum, Trace, Transpose, Var,
     substitute,
 )
 from matcalc.functions import ELEMENTWISE
@@ -44,6 +44,7 @@ NODES = {
     Inverse: Inverse(C),
     MatPow: MatPow(C, 3),
     HPow: HPow(x, Fraction(3, 2)),
+    Pow: Pow(x, y),  # x.^y, x positive
     Apply: Apply("tanh", A),
     Trace: Trace(MatMul((A, Transpose(A)))),
     Det: Det(C),

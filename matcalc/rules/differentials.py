@@ -12,9 +12,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from ..algebra import add, hadamard, hpow, identity, is_zero, mul, transpose
+from ..algebra import UNIT, add, apply, broadcast, hadamard, hpow, identity, is_zero, mul, neg, transpose
 from ..expr import (
-    Add, Apply, Const, Differential, Expr, Hadamard, HPow, Identity, MatMul, MatPow, Ones, Pi,
+    Add, Apply, Const, Differential, Expr, Hadamard, HPow, Identity, MatMul, MatPow, Ones, Pi, Pow,
     Transpose, Var, Zero,
 )
 from ..functions import ELEMENTWISE, MATRIX_ROWS, MatrixFunction
@@ -63,6 +63,19 @@ def _scalar_or_elementwise(coefficient: Expr, da: Expr) -> Expr:
     return mul(coefficient, da) if da.is_scalar else hadamard(coefficient, da)
 
 
+def _power_rule(n: Pow, d: D, written: bool) -> Expr | None:
+    """d(a^b) = b a^(b−1) da + a^b log(a) db, entry by entry (a scalar side spread)."""
+    a, b = n.base, n.exponent
+    da, db = d
+    terms = []
+    if da is not None:
+        less = add(b, neg(broadcast(UNIT, b)))  # b − 1
+        terms.append(_scalar_or_elementwise(_scalar_or_elementwise(b, Pow(a, less)), da))
+    if db is not None:
+        terms.append(_scalar_or_elementwise(_scalar_or_elementwise(apply("log", a), n), db))
+    return _sum(terms, written)
+
+
 def _function_rule(row: MatrixFunction) -> Callable[[Expr, D, bool], Expr]:
     def rule(node: Expr, d: D, written: bool) -> Expr:
         (da,) = d
@@ -80,6 +93,8 @@ DIFFERENTIALS: dict[type, DifferentialRule] = {
     MatPow: DifferentialRule("d(Aᵏ) = Σᵢ Aⁱ dA Aᵏ⁻¹⁻ⁱ", lambda n, d, w: _matpow(n, d)),
     HPow: DifferentialRule("d(A.^p) = p A.^(p−1) ⊙ dA",
                lambda n, d, w: _scalar_or_elementwise(mul(Const(n.p), hpow(n.arg, n.p - 1)), d[0])),
+    Pow: DifferentialRule("d(A.^B) = B ⊙ A.^(B − 1) ⊙ dA + A.^B ⊙ log(A) ⊙ dB",
+                          lambda n, d, w: _power_rule(n, d, w)),
     Apply: DifferentialRule("d f(A) = f′(A) ⊙ dA",
                 lambda n, d, w: _scalar_or_elementwise(ELEMENTWISE[n.fn].derivative(n.arg), d[0])),
     # Trace, Inverse, Det, Softmax, …: the registry's rows
